@@ -1,0 +1,8 @@
+"""``python -m skqg``: the same as the ``skqg`` command."""
+
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,341 @@
+"""Driver for the Ising Monte Carlo kernels: lattices, burn-in, autocorrelation and thinning.
+
+The public entry point is :func:`skqg.datasets.make_ising`; this module holds the machinery so
+that the command line can also report the measured autocorrelation times.
+"""
+
+import math
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._kernels import ising as kernels
+from ._utils import chunk_seeds, numba_threads
+
+#: Critical temperature of the square-lattice Ising model for unit coupling (Onsager).
+CRITICAL_TEMPERATURE = 2.0 / math.log1p(math.sqrt(2.0))
+
+#: ``algorithm="auto"`` uses Wolff clusters up to this multiple of T_c, Metropolis above it.
+_WOLFF_UP_TO = 1.25
+
+#: Sokal's window constant and the pilot length required, both in units of tau.
+_WINDOW_C = 5.0
+_PILOT_TAUS = 50.0
+
+#: Rows are spaced by this many integrated autocorrelation times (lag-correlation ~ e^-3).
+_THINNING_TAUS = 3.0
+
+_MIN_PILOT_SWEEPS = 64
+_MAX_PILOT_SWEEPS = 2**17
+_PRODUCTION_CHUNKS = 20
+
+
+@dataclass
+class Lattice:
+    """Neighbour table and checkerboard order of a ``size x size`` square lattice."""
+
+    size: int
+    boundary: str
+    neighbors: np.ndarray = field(init=False, repr=False)
+    order: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self):
+        size = self.size
+        n_sites = size * size
+        rows, cols = np.divmod(np.arange(n_sites), size)
+        ghost = n_sites
+        neighbors = np.empty((n_sites, 4), dtype=np.int64)
+        # Right, down, left, up (see the kernels' module docstring).
+        for k, (dr, dc) in enumerate(((0, 1), (1, 0), (0, -1), (-1, 0))):
+            r, c = rows + dr, cols + dc
+            if self.boundary == "periodic":
+                neighbors[:, k] = (r % size) * size + (c % size)
+            else:
+                inside = (r >= 0) & (r < size) & (c >= 0) & (c < size)
+                neighbors[:, k] = np.where(inside, r * size + c, ghost)
+        self.neighbors = neighbors
+        parity = (rows + cols) % 2
+        self.order = np.concatenate([np.flatnonzero(parity == 0), np.flatnonzero(parity == 1)])
+
+    @property
+    def n_sites(self):
+        return self.size * self.size
+
+
+@dataclass
+class TemperatureRun:
+    """What the sampler did at one temperature."""
+
+    temperature: float
+    algorithm: str
+    n_samples: int
+    n_chains: int
+    tau: float
+    thinning: int
+    burn_in: int
+    clusters_per_sweep: int
+
+
+def critical_temperature(coupling=1.0):
+    """Return Onsager's critical temperature ``2 |J| / ln(1 + sqrt 2)`` for coupling ``J``.
+
+    Parameters
+    ----------
+    coupling : float, default=1.0
+        The nearest-neighbour coupling ``J``.
+
+    Returns
+    -------
+    float
+        The critical temperature (0 when ``J = 0``).
+    """
+    return abs(coupling) * CRITICAL_TEMPERATURE
+
+
+def integrated_autocorr_time(traces, window_c=_WINDOW_C):
+    """Integrated autocorrelation time of several chains of one observable.
+
+    Uses the autocorrelation function averaged over chains (each centred on the pooled mean)
+    and Sokal's automatic window: the smallest ``W`` with ``W >= window_c * tau(W)``.
+
+    Parameters
+    ----------
+    traces : ndarray of shape (n_chains, n_steps)
+        The observable along each chain.
+    window_c : float, default=5.0
+        Sokal's window constant.
+
+    Returns
+    -------
+    float
+        ``tau = 1/2 + sum_{t=1}^{W} rho(t)``, in steps; 0.5 for a constant trace.
+    """
+    traces = np.asarray(traces, dtype=np.float64)
+    n_steps = traces.shape[1]
+    centred = traces - traces.mean()
+    variance = np.mean(centred**2)
+    if not variance > 1e-12 * max(1.0, np.mean(traces**2)):
+        return 0.5
+    n_fft = 1 << (2 * n_steps - 1).bit_length()
+    spectrum = np.fft.rfft(centred, n=n_fft, axis=1)
+    acov = np.fft.irfft(spectrum * np.conj(spectrum), n=n_fft, axis=1)[:, :n_steps]
+    acov = acov.mean(axis=0) / np.arange(n_steps, 0, -1)
+    rho = acov / acov[0]
+    taus = 0.5 + np.cumsum(rho[1:])
+    windows = np.arange(1, n_steps)
+    accepted = np.flatnonzero(windows >= window_c * taus)
+    tau = taus[accepted[0]] if accepted.size else taus[-1]
+    return float(max(tau, 0.5))
+
+
+def _initial_spins(lattice, n_chains, temperature, coupling, rng):
+    """Start in the phase of the target temperature: ordered below T_c, random above."""
+    n_sites = lattice.n_sites
+    spins = np.zeros((n_chains, n_sites + 1), dtype=np.int8)
+    if coupling != 0 and temperature < critical_temperature(coupling):
+        signs = rng.choice(np.array([-1, 1], dtype=np.int8), size=(n_chains, 1))
+        pattern = np.ones(n_sites, dtype=np.int8)
+        if coupling < 0:  # Neel state for the antiferromagnet
+            rows, cols = np.divmod(np.arange(n_sites), lattice.size)
+            pattern = np.where((rows + cols) % 2 == 0, 1, -1).astype(np.int8)
+        spins[:, :n_sites] = signs * pattern
+    else:
+        spins[:, :n_sites] = rng.choice(np.array([-1, 1], dtype=np.int8), size=(n_chains, n_sites))
+    return spins
+
+
+def _kernel_arguments(lattice, temperature, coupling, n_clusters):
+    """Positional arguments shared by the kernels, up to ``coupling`` (see _kernels.ising)."""
+    beta = 1.0 / temperature
+    local = np.arange(-4, 5, dtype=np.float64)  # s_i * h_i
+    accept = np.minimum(1.0, np.exp(np.minimum(-2.0 * beta * coupling * local, 0.0)))
+    p_add = -math.expm1(-2.0 * beta * abs(coupling))
+    bond_sign = int(np.sign(coupling))
+    return (lattice.neighbors, lattice.order, accept, p_add, bond_sign, n_clusters, coupling)
+
+
+def _clusters_per_sweep(spins, lattice, temperature, coupling, rng):
+    """Wolff clusters per sweep, ``N / <cluster size>``, from single-cluster steps.
+
+    The steps double as the start of the burn-in; the count is fixed afterwards, because a sweep
+    whose length depends on the visited states would bias the samples.
+    """
+    args = _kernel_arguments(lattice, temperature, coupling, 1)
+    n_steps = 4 * _MIN_PILOT_SWEEPS
+    _, _, flips = kernels.trace_chains(spins, *args, n_steps, chunk_seeds(rng, spins.shape[0]))
+    mean_cluster = flips[:, n_steps // 2 :].mean()
+    return max(1, round(lattice.n_sites / mean_cluster))
+
+
+def choose_algorithm(algorithm, temperature, coupling):
+    """Resolve ``algorithm="auto"``: Wolff near and below T_c, Metropolis well above it."""
+    if algorithm != "auto":
+        return algorithm
+    if coupling != 0 and temperature <= _WOLFF_UP_TO * critical_temperature(coupling):
+        return "wolff"
+    return "metropolis"
+
+
+def _burn_in(spins, args, burn_in, rng):
+    """Run the burn-in; with ``burn_in="auto"`` grow it until tau is resolved.
+
+    Returns the number of burn-in sweeps and the integrated autocorrelation time (the larger of
+    those of the energy and of |M|, measured on the second half of the burn-in).
+    """
+    if burn_in != "auto":
+        energies, abs_mags, _ = kernels.trace_chains(
+            spins, *args, max(int(burn_in), 1), chunk_seeds(rng, spins.shape[0])
+        )
+        half = energies.shape[1] // 2
+        tau = (
+            max(
+                integrated_autocorr_time(energies[:, half:]),
+                integrated_autocorr_time(abs_mags[:, half:]),
+            )
+            if half >= 2
+            else 0.5
+        )
+        return int(burn_in), tau
+
+    energy_parts, mag_parts = [], []
+    total = 0
+    step = _MIN_PILOT_SWEEPS
+    while True:
+        energies, abs_mags, _ = kernels.trace_chains(
+            spins, *args, step, chunk_seeds(rng, spins.shape[0])
+        )
+        energy_parts.append(energies)
+        mag_parts.append(abs_mags)
+        total += step
+        half = total // 2
+        all_energies = np.concatenate(energy_parts, axis=1)[:, half:]
+        all_mags = np.concatenate(mag_parts, axis=1)[:, half:]
+        tau = max(integrated_autocorr_time(all_energies), integrated_autocorr_time(all_mags))
+        if total - half >= _PILOT_TAUS * tau:
+            return total, tau
+        if total >= _MAX_PILOT_SWEEPS:
+            warnings.warn(
+                f"The autocorrelation time (about {tau:.0f} sweeps) is not resolved after "
+                f"{total} burn-in sweeps; samples may be correlated. Use algorithm='wolff' "
+                "near T_c or pass thinning and burn_in explicitly.",
+                RuntimeWarning,
+                stacklevel=4,
+            )
+            return total, tau
+        step = total  # double the pilot length
+
+
+def sample_temperature(
+    lattice,
+    temperature,
+    n_samples,
+    *,
+    coupling,
+    algorithm,
+    n_chains,
+    thinning,
+    burn_in,
+    rng,
+    progress=None,
+):
+    """Draw ``n_samples`` decorrelated configurations at one temperature.
+
+    Returns
+    -------
+    configurations : ndarray of int8, shape (n_samples, n_sites)
+    energies : ndarray of float64, shape (n_samples,)
+        Total energies.
+    run : TemperatureRun
+    """
+    algorithm = choose_algorithm(algorithm, temperature, coupling)
+    n_chains = min(n_chains, n_samples)
+    spins = _initial_spins(lattice, n_chains, temperature, coupling, rng)
+    n_clusters = 0
+    if algorithm == "wolff":
+        n_clusters = _clusters_per_sweep(spins, lattice, temperature, coupling, rng)
+    args = _kernel_arguments(lattice, temperature, coupling, n_clusters)
+    n_burn, tau = _burn_in(spins, args, burn_in, rng)
+    if thinning == "auto":
+        thinning = max(1, math.ceil(_THINNING_TAUS * tau))
+
+    per_chain = math.ceil(n_samples / n_chains)
+    # The chunking depends on the sizes only, so progress reporting never changes the result.
+    chunk = max(1, math.ceil(per_chain / _PRODUCTION_CHUNKS))
+    configurations, energies = [], []
+    done = 0
+    while done < per_chain:
+        count = min(chunk, per_chain - done)
+        conf, energy = kernels.sample_chains(
+            spins, *args, count, int(thinning), chunk_seeds(rng, n_chains)
+        )
+        # Interleave chains so that dropping the surplus rows drops the latest ones.
+        configurations.append(conf.transpose(1, 0, 2).reshape(-1, lattice.n_sites))
+        energies.append(energy.T.ravel())
+        done += count
+        if progress is not None:
+            progress(min(done * n_chains, n_samples) - min((done - count) * n_chains, n_samples))
+    run = TemperatureRun(
+        temperature=float(temperature),
+        algorithm=algorithm,
+        n_samples=n_samples,
+        n_chains=n_chains,
+        tau=tau,
+        thinning=int(thinning),
+        burn_in=n_burn,
+        clusters_per_sweep=n_clusters,
+    )
+    return (
+        np.concatenate(configurations)[:n_samples],
+        np.concatenate(energies)[:n_samples],
+        run,
+    )
+
+
+def sample_ising(
+    n_samples_per_temperature,
+    temperatures,
+    size,
+    *,
+    coupling,
+    boundary,
+    algorithm,
+    n_chains,
+    thinning,
+    burn_in,
+    random_state,
+    n_jobs,
+    progress=None,
+):
+    """Sample every temperature in turn; inputs are assumed validated.
+
+    Returns
+    -------
+    configurations : ndarray of int8, shape (n_samples, size * size)
+    temperatures : ndarray of float64, shape (n_samples,)
+    energies : ndarray of float64, shape (n_samples,)
+        Total energies.
+    runs : list of TemperatureRun
+    """
+    lattice = Lattice(size, boundary)
+    rng = random_state
+    parts, temps, energies, runs = [], [], [], []
+    with numba_threads(n_jobs):
+        for temperature, count in zip(temperatures, n_samples_per_temperature, strict=True):
+            conf, energy, run = sample_temperature(
+                lattice,
+                temperature,
+                int(count),
+                coupling=coupling,
+                algorithm=algorithm,
+                n_chains=n_chains,
+                thinning=thinning,
+                burn_in=burn_in,
+                rng=rng,
+                progress=progress,
+            )
+            parts.append(conf)
+            energies.append(energy)
+            temps.append(np.full(count, float(temperature)))
+            runs.append(run)
+    return np.concatenate(parts), np.concatenate(temps), np.concatenate(energies), runs

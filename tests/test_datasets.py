@@ -1,0 +1,255 @@
+"""make_ising against exact results: enumeration, Kaufman's finite lattice, Onsager."""
+
+import math
+
+import numpy as np
+import pytest
+from ising_reference import enumerate_lattice, kaufman_energy, onsager_energy
+
+from skqg import _ising
+from skqg._ising import CRITICAL_TEMPERATURE, integrated_autocorr_time
+from skqg.datasets import make_ising
+
+
+def _mean_and_se(values):
+    values = np.asarray(values, dtype=np.float64)
+    return values.mean(), values.std(ddof=1) / math.sqrt(values.size)
+
+
+def _periodic_energy_per_site(X, size, coupling=1.0):
+    s = X.reshape(-1, size, size)
+    bonds = s * np.roll(s, -1, axis=2) + s * np.roll(s, -1, axis=1)
+    return -coupling * bonds.sum(axis=(1, 2)) / size**2
+
+
+# --- exact enumeration of the 4 x 4 periodic lattice (65 536 states) -------------------------
+
+
+@pytest.mark.parametrize("temperature", [2.0, 2.5, 3.2])
+@pytest.mark.parametrize("algorithm", ["auto", "wolff", "metropolis"])
+def test_4x4_matches_exact_enumeration(temperature, algorithm):
+    exact = enumerate_lattice(4, temperature)
+    X, _, energy = make_ising(
+        20000, 4, temperature, algorithm=algorithm, return_energy=True, random_state=0
+    )
+    abs_mag = np.abs(X.mean(axis=1))
+    for name, values in (("energy", energy), ("abs_mag", abs_mag)):
+        mean, se = _mean_and_se(values)
+        assert abs(mean - exact[name]) < 3 * se, (name, mean, exact[name], se)
+    # Second moments too: a sampler with the right mean but wrong spread is still wrong.
+    mean2, se2 = _mean_and_se(energy**2)
+    assert abs(mean2 - exact["energy2"]) < 3 * se2
+
+
+@pytest.mark.parametrize("algorithm", ["wolff", "metropolis"])
+@pytest.mark.parametrize("coupling", [1.0, -1.0, 0.5])
+def test_open_boundary_and_other_couplings_match_enumeration(algorithm, coupling):
+    temperature = 2.3
+    exact = enumerate_lattice(4, temperature, coupling=coupling, boundary="open")
+    X, _, energy = make_ising(
+        20000,
+        4,
+        temperature,
+        coupling=coupling,
+        boundary="open",
+        algorithm=algorithm,
+        return_energy=True,
+        random_state=1,
+    )
+    mean, se = _mean_and_se(energy)
+    assert abs(mean - exact["energy"]) < 3 * se
+    if coupling > 0:
+        mean, se = _mean_and_se(np.abs(X.mean(axis=1)))
+        assert abs(mean - exact["abs_mag"]) < 3 * se
+
+
+# --- Onsager's infinite lattice, Kaufman's finite one ------------------------------------------
+
+
+@pytest.mark.parametrize("temperature", [1.5, 3.5])
+def test_32x32_energy_matches_onsager(temperature):
+    _, _, energy = make_ising(4000, 32, temperature, return_energy=True, random_state=2)
+    mean, se = _mean_and_se(energy)
+    # Finite-size tolerance: the exact 32 x 32 value (Kaufman) differs from Onsager's by < 1e-6
+    # at these temperatures; the bound is computed, not assumed.
+    finite_size = abs(kaufman_energy(32, temperature) - onsager_energy(temperature))
+    assert finite_size < 1e-6
+    assert abs(mean - onsager_energy(temperature)) < 3 * se + finite_size
+
+
+def test_energy_at_critical_temperature_matches_kaufman():
+    """At T_c, where finite-size effects are largest, compare with the exact finite lattice."""
+    size = 16
+    _, _, energy = make_ising(6000, size, CRITICAL_TEMPERATURE, return_energy=True, random_state=3)
+    mean, se = _mean_and_se(energy)
+    exact = kaufman_energy(size, CRITICAL_TEMPERATURE)
+    assert abs(mean - exact) < 3 * se
+    # The infinite-lattice value sqrt(2) is far off at this size: the test can tell them apart.
+    assert abs(-math.sqrt(2) - exact) > 10 * se
+
+
+def test_reported_energy_is_the_energy_of_the_row():
+    X, _, energy = make_ising(50, 6, [1.8, 3.0], return_energy=True, random_state=0)
+    np.testing.assert_allclose(energy, _periodic_energy_per_site(X, 6))
+
+
+# --- decorrelation -----------------------------------------------------------------------------
+
+
+def _lag_one_correlation(values):
+    centred = values - values.mean()
+    return float(centred[:-1] @ centred[1:] / (centred @ centred))
+
+
+@pytest.mark.parametrize("algorithm", ["wolff", "metropolis"])
+def test_consecutive_rows_are_decorrelated_at_tc(algorithm):
+    # One chain, rows in chain order: the lag-1 correlation of |M| and E measures the thinning.
+    X, _, energy = make_ising(
+        1500,
+        8,
+        CRITICAL_TEMPERATURE,
+        algorithm=algorithm,
+        n_chains=1,
+        shuffle=False,
+        return_energy=True,
+        random_state=4,
+    )
+    for values in (energy, np.abs(X.mean(axis=1))):
+        assert abs(_lag_one_correlation(values)) < 0.15
+
+
+def test_unthinned_metropolis_rows_are_correlated():
+    """Control for the test above: with thinning=1 the same check fails."""
+    X, _ = make_ising(
+        1500,
+        8,
+        CRITICAL_TEMPERATURE,
+        algorithm="metropolis",
+        thinning=1,
+        n_chains=1,
+        shuffle=False,
+        random_state=4,
+    )
+    assert _lag_one_correlation(np.abs(X.mean(axis=1))) > 0.5
+
+
+def test_integrated_autocorr_time_of_an_ar1_process():
+    rng = np.random.RandomState(0)
+    phi = 0.8
+    exact_tau = 0.5 * (1 + phi) / (1 - phi)  # 4.5
+    noise = rng.standard_normal((8, 20000))
+    traces = np.empty_like(noise)
+    traces[:, 0] = noise[:, 0] / math.sqrt(1 - phi**2)
+    for t in range(1, noise.shape[1]):
+        traces[:, t] = phi * traces[:, t - 1] + noise[:, t]
+    assert integrated_autocorr_time(traces) == pytest.approx(exact_tau, rel=0.1)
+    assert integrated_autocorr_time(rng.standard_normal((4, 5000))) == pytest.approx(0.5, abs=0.1)
+    assert integrated_autocorr_time(np.ones((2, 100))) == 0.5
+
+
+def test_unresolved_autocorrelation_warns(monkeypatch):
+    monkeypatch.setattr(_ising, "_MAX_PILOT_SWEEPS", 64)
+    with pytest.warns(RuntimeWarning, match="autocorrelation time"):
+        make_ising(20, 24, CRITICAL_TEMPERATURE, algorithm="metropolis", random_state=0)
+
+
+# --- API: shapes, options, reproducibility ------------------------------------------------------
+
+
+def test_shapes_values_and_temperatures():
+    X, y = make_ising(10, 5, [1.0, 2.0, 3.0], shuffle=False, random_state=0)
+    assert X.shape == (10, 25) and X.dtype == np.float64
+    assert set(np.unique(X)) <= {-1.0, 1.0}
+    np.testing.assert_array_equal(y, [1.0] * 4 + [2.0] * 3 + [3.0] * 3)
+
+
+def test_binary_values_and_dtype():
+    X_spins, y_spins = make_ising(30, 4, 2.5, random_state=0)
+    X_bits, y_bits = make_ising(30, 4, 2.5, spins=False, dtype=np.int8, random_state=0)
+    assert X_bits.dtype == np.int8
+    np.testing.assert_array_equal(X_bits, (X_spins + 1) / 2)
+    np.testing.assert_array_equal(y_bits, y_spins)
+
+
+def test_shuffle_permutes_rows_without_changing_the_sample():
+    X_grouped, y_grouped = make_ising(40, 4, [1.5, 3.5], shuffle=False, random_state=0)
+    X_shuffled, y_shuffled = make_ising(40, 4, [1.5, 3.5], random_state=0)
+    assert not np.array_equal(y_grouped, y_shuffled)
+    key = lambda X, y: sorted(map(tuple, np.column_stack([y, X])))  # noqa: E731
+    assert key(X_grouped, y_grouped) == key(X_shuffled, y_shuffled)
+
+
+def test_reproducible_with_random_state():
+    a = make_ising(64, 8, [1.5, 2.3, 3.5], random_state=7)
+    b = make_ising(64, 8, [1.5, 2.3, 3.5], random_state=np.random.RandomState(7))
+    c = make_ising(64, 8, [1.5, 2.3, 3.5], random_state=8)
+    np.testing.assert_array_equal(a[0], b[0])
+    assert not np.array_equal(a[0], c[0])
+
+
+@pytest.mark.parametrize("algorithm", ["wolff", "metropolis"])
+def test_independent_of_the_number_of_threads(algorithm):
+    one = make_ising(64, 8, [1.5, 2.3, 3.5], algorithm=algorithm, n_jobs=1, random_state=3)
+    many = make_ising(64, 8, [1.5, 2.3, 3.5], algorithm=algorithm, n_jobs=-1, random_state=3)
+    np.testing.assert_array_equal(one[0], many[0])
+    np.testing.assert_array_equal(one[1], many[1])
+
+
+def test_progress_bar_does_not_change_the_result(capsys):
+    quiet = make_ising(40, 6, 2.2, random_state=5)
+    loud = make_ising(40, 6, 2.2, verbose=True, random_state=5)
+    np.testing.assert_array_equal(quiet[0], loud[0])
+    assert "Ising 6x6" in capsys.readouterr().err
+
+
+def test_auto_algorithm_choice():
+    assert _ising.choose_algorithm("auto", 2.0, 1.0) == "wolff"
+    assert _ising.choose_algorithm("auto", CRITICAL_TEMPERATURE, 1.0) == "wolff"
+    assert _ising.choose_algorithm("auto", 3.5, 1.0) == "metropolis"
+    assert _ising.choose_algorithm("auto", 3.5, 2.0) == "wolff"  # T_c scales with J
+    assert _ising.choose_algorithm("metropolis", 1.0, 1.0) == "metropolis"
+
+
+def test_explicit_burn_in_and_thinning():
+    X, _ = make_ising(10, 4, 2.0, burn_in=0, thinning=3, random_state=0)
+    assert X.shape == (10, 16)
+
+
+# --- bad input ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"size": 1}, "size must be an integer >= 2"),
+        ({"size": 4.0}, "size must be an integer"),
+        ({"n_samples": 0}, "n_samples must be an integer >= 1"),
+        ({"n_samples": -3}, "n_samples must be an integer >= 1"),
+        ({"temperature": 0.0}, "temperature must be finite and > 0"),
+        ({"temperature": -1.0}, "temperature must be finite and > 0"),
+        ({"temperature": np.nan}, "temperature must be finite and > 0"),
+        ({"temperature": np.inf}, "temperature must be finite and > 0"),
+        ({"temperature": [2.0, np.nan]}, "temperature must be finite and > 0"),
+        ({"temperature": []}, "non-empty 1-D"),
+        ({"temperature": [[2.0]]}, "non-empty 1-D"),
+        ({"temperature": "hot"}, "temperature must be real numbers"),
+        ({"temperature": 2.0 + 1j}, "temperature must be real numbers"),
+        ({"temperature": [1.0, 2.0, 3.0], "n_samples": 2}, "at least one sample per temperature"),
+        ({"algorithm": "swendsen"}, "algorithm must be one of"),
+        ({"boundary": "helical"}, "boundary must be one of"),
+        ({"coupling": np.inf}, "coupling must be a finite real number"),
+        ({"coupling": "1"}, "coupling must be a finite real number"),
+        ({"n_chains": 0}, "n_chains must be an integer >= 1"),
+        ({"thinning": 0}, "thinning must be an integer >= 1"),
+        ({"burn_in": -1}, "burn_in must be an integer >= 0"),
+    ],
+)
+def test_bad_input_raises_a_clear_value_error(kwargs, message):
+    arguments = {"n_samples": 10, "size": 4, "temperature": 2.0, **kwargs}
+    with pytest.raises(ValueError, match=message):
+        make_ising(
+            arguments.pop("n_samples"),
+            arguments.pop("size"),
+            arguments.pop("temperature"),
+            **arguments,
+        )
