@@ -27,36 +27,37 @@ _PILOT_TAUS = 50.0
 _THINNING_TAUS = 3.0
 
 _MIN_PILOT_SWEEPS = 64
+#: Measurements (pooled over chains) that the second half of the burn-in must hold, so that tau
+#: is estimated from enough data even with a single chain.
+_MIN_PILOT_SAMPLES = 4096
 _MAX_PILOT_SWEEPS = 2**17
 _PRODUCTION_CHUNKS = 20
 
 
 @dataclass
 class Lattice:
-    """Neighbour table and checkerboard order of a ``size x size`` square lattice."""
+    """A ``size x size`` square lattice in the kernels' padded layout.
+
+    ``wrap[0, k]`` and ``wrap[1, k]`` are the previous and next padded coordinates of ``k`` in
+    ``1..size``: wrapped around for periodic boundaries, the zero ghost frame (0 or size + 1)
+    for open ones.
+    """
 
     size: int
     boundary: str
-    neighbors: np.ndarray = field(init=False, repr=False)
-    order: np.ndarray = field(init=False, repr=False)
+    wrap: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self):
         size = self.size
-        n_sites = size * size
-        rows, cols = np.divmod(np.arange(n_sites), size)
-        ghost = n_sites
-        neighbors = np.empty((n_sites, 4), dtype=np.int64)
-        # Right, down, left, up (see the kernels' module docstring).
-        for k, (dr, dc) in enumerate(((0, 1), (1, 0), (0, -1), (-1, 0))):
-            r, c = rows + dr, cols + dc
-            if self.boundary == "periodic":
-                neighbors[:, k] = (r % size) * size + (c % size)
-            else:
-                inside = (r >= 0) & (r < size) & (c >= 0) & (c < size)
-                neighbors[:, k] = np.where(inside, r * size + c, ghost)
-        self.neighbors = neighbors
-        parity = (rows + cols) % 2
-        self.order = np.concatenate([np.flatnonzero(parity == 0), np.flatnonzero(parity == 1)])
+        inner = np.arange(1, size + 1)
+        wrap = np.zeros((2, size + 2), dtype=np.int64)
+        if self.boundary == "periodic":
+            wrap[0, 1:-1] = (inner - 2) % size + 1
+            wrap[1, 1:-1] = inner % size + 1
+        else:
+            wrap[0, 1:-1] = inner - 1
+            wrap[1, 1:-1] = inner + 1
+        self.wrap = wrap
 
     @property
     def n_sites(self):
@@ -131,17 +132,17 @@ def integrated_autocorr_time(traces, window_c=_WINDOW_C):
 
 def _initial_spins(lattice, n_chains, temperature, coupling, rng):
     """Start in the phase of the target temperature: ordered below T_c, random above."""
-    n_sites = lattice.n_sites
-    spins = np.zeros((n_chains, n_sites + 1), dtype=np.int8)
+    size = lattice.size
+    spins = np.zeros((n_chains, size + 2, size + 2), dtype=np.int8)
+    signs = np.array([-1, 1], dtype=np.int8)
     if coupling != 0 and temperature < critical_temperature(coupling):
-        signs = rng.choice(np.array([-1, 1], dtype=np.int8), size=(n_chains, 1))
-        pattern = np.ones(n_sites, dtype=np.int8)
+        pattern = np.ones((size, size), dtype=np.int8)
         if coupling < 0:  # Neel state for the antiferromagnet
-            rows, cols = np.divmod(np.arange(n_sites), lattice.size)
+            rows, cols = np.indices((size, size))
             pattern = np.where((rows + cols) % 2 == 0, 1, -1).astype(np.int8)
-        spins[:, :n_sites] = signs * pattern
+        spins[:, 1:-1, 1:-1] = rng.choice(signs, size=(n_chains, 1, 1)) * pattern
     else:
-        spins[:, :n_sites] = rng.choice(np.array([-1, 1], dtype=np.int8), size=(n_chains, n_sites))
+        spins[:, 1:-1, 1:-1] = rng.choice(signs, size=(n_chains, size, size))
     return spins
 
 
@@ -152,7 +153,7 @@ def _kernel_arguments(lattice, temperature, coupling, n_clusters):
     accept = np.minimum(1.0, np.exp(np.minimum(-2.0 * beta * coupling * local, 0.0)))
     p_add = -math.expm1(-2.0 * beta * abs(coupling))
     bond_sign = int(np.sign(coupling))
-    return (lattice.neighbors, lattice.order, accept, p_add, bond_sign, n_clusters, coupling)
+    return (lattice.wrap, accept, p_add, bond_sign, n_clusters, coupling)
 
 
 def _clusters_per_sweep(spins, lattice, temperature, coupling, rng):
@@ -212,7 +213,8 @@ def _burn_in(spins, args, burn_in, rng):
         all_energies = np.concatenate(energy_parts, axis=1)[:, half:]
         all_mags = np.concatenate(mag_parts, axis=1)[:, half:]
         tau = max(integrated_autocorr_time(all_energies), integrated_autocorr_time(all_mags))
-        if total - half >= _PILOT_TAUS * tau:
+        enough_data = (total - half) * spins.shape[0] >= _MIN_PILOT_SAMPLES
+        if enough_data and total - half >= _PILOT_TAUS * tau:
             return total, tau
         if total >= _MAX_PILOT_SWEEPS:
             warnings.warn(

@@ -7,8 +7,8 @@ import numba
 import numpy as np
 from sklearn.utils import check_random_state
 
-# Numba's generator (MT19937, like NumPy's legacy one) takes 32-bit seeds.
-_SEED_BOUND = 2**32
+# Seeds for the kernels' explicit generators (skqg/_kernels/random.py): any non-negative int64.
+_SEED_BOUND = 2**63 - 1
 
 
 def max_numba_threads():
@@ -78,10 +78,11 @@ def numba_threads(n_jobs):
 
 
 def chunk_seeds(random_state, n_chunks):
-    """Draw one 32-bit seed per chunk of parallel work from ``random_state``.
+    """Draw one seed per chunk of parallel work from ``random_state``.
 
-    A ``prange`` body that reseeds Numba's generator from ``seeds[chunk]`` before its work gives
-    results that depend on ``random_state`` only, not on the number of threads.
+    A ``prange`` body whose chunk seeds its own generator from ``seeds[chunk]`` (see
+    :mod:`skqg._kernels.random`) gives results that depend on ``random_state`` only, not on the
+    number of threads.
 
     Parameters
     ----------
@@ -93,7 +94,7 @@ def chunk_seeds(random_state, n_chunks):
     Returns
     -------
     ndarray of int64, shape (n_chunks,)
-        Seeds in ``[0, 2**32)``.
+        Seeds in ``[0, 2**63 - 1)``.
     """
     rng = check_random_state(random_state)
-    return rng.randint(0, _SEED_BOUND, size=n_chunks, dtype=np.uint64).astype(np.int64)
+    return rng.randint(0, _SEED_BOUND, size=n_chunks, dtype=np.int64)

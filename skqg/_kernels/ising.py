@@ -2,117 +2,125 @@
 
 Conventions shared by every kernel here:
 
-* A lattice of ``N`` sites is a 1-D ``int8`` array of length ``N + 1``; the extra last entry is
-  a *ghost* site whose spin is always 0. Missing neighbours (open boundaries) point at the ghost,
-  so the inner loops never branch on the boundary.
-* ``neighbors`` is an ``(N, 4)`` ``int64`` table: columns 0 and 1 are the right and down
-  neighbours (each bond is counted once through them), columns 2 and 3 the left and up ones.
+* A chain's lattice is an ``(L + 2, L + 2)`` ``int8`` array whose interior ``[1:L+1, 1:L+1]``
+  holds the spins and whose border is a frame of *ghost* spins fixed at 0. ``wrap`` maps a padded
+  coordinate ``k`` to its two neighbours, ``wrap[0, k]`` (previous) and ``wrap[1, k]`` (next):
+  into the interior for periodic boundaries, onto the zero frame for open ones. The inner loops
+  therefore never branch on the boundary, and a ghost never joins a Wolff cluster.
 * Energies are ``E = -J * sum_i s_i (s_right(i) + s_down(i))``.
-* One *sweep* is ``N`` single-spin Metropolis attempts in checkerboard order, or, for Wolff, a
-  fixed number of cluster flips chosen by the caller (about ``N / <cluster size>``, the usual
-  way to put both algorithms on one clock).
-* Chains run in parallel across a ``prange`` over chains. Each chain reseeds Numba's generator
-  from its own seed at the start of its iteration and then runs serially on one thread, so the
-  result depends on the seeds only, never on the number of threads.
+* One *sweep* is ``L * L`` single-spin Metropolis attempts in checkerboard order, or, for
+  Wolff, a fixed number of cluster flips chosen by the caller (about ``N / <cluster size>``,
+  the usual way to put both algorithms on one clock).
+* Chains run in parallel across a ``prange`` over chains. Each chain owns an explicit
+  xoshiro256** generator seeded from its own seed (see :mod:`skqg._kernels.random`) and runs
+  serially on one thread, so the result depends on the seeds only, never on the threads.
 """
 
 import numpy as np
 from numba import njit, prange
 
+from .random import randbelow, seed_state, uniform
+
 
 @njit(cache=True, nogil=True)
-def _energy(spins, neighbors, coupling):
-    n_sites = neighbors.shape[0]
+def _energy(spins, wrap, coupling):
+    size = spins.shape[0] - 2
     total = 0
-    for i in range(n_sites):
-        total += spins[i] * (spins[neighbors[i, 0]] + spins[neighbors[i, 1]])
+    for r in range(1, size + 1):
+        down = wrap[1, r]
+        for c in range(1, size + 1):
+            total += spins[r, c] * (spins[r, wrap[1, c]] + spins[down, c])
     return -coupling * total
 
 
 @njit(cache=True, nogil=True)
-def _abs_magnetization(spins, n_sites):
+def _abs_magnetization(spins):
+    size = spins.shape[0] - 2
     total = 0
-    for i in range(n_sites):
-        total += spins[i]
+    for r in range(1, size + 1):
+        for c in range(1, size + 1):
+            total += spins[r, c]
     return abs(total)
 
 
 @njit(cache=True, nogil=True)
-def _metropolis_sweep(spins, neighbors, order, accept):
-    # accept[s_i * h_i + 4] is min(1, exp(-2 beta J s_i h_i)) for the local field h_i in [-4, 4].
+def _metropolis_sweep(spins, wrap, accept, rng):
+    """Checkerboard sweep; ``accept[s_i * h_i + 4] = min(1, exp(-2 beta J s_i h_i))``."""
+    size = spins.shape[0] - 2
     flipped = 0
-    for idx in range(order.shape[0]):
-        i = order[idx]
-        s = spins[i]
-        field = (
-            spins[neighbors[i, 0]]
-            + spins[neighbors[i, 1]]
-            + spins[neighbors[i, 2]]
-            + spins[neighbors[i, 3]]
-        )
-        p = accept[s * field + 4]
-        # Moves that lower the energy are always taken: no random number is drawn for them.
-        if p >= 1.0 or np.random.random() < p:
-            spins[i] = -s
-            flipped += 1
+    for colour in range(2):
+        for r in range(1, size + 1):
+            up, down = wrap[0, r], wrap[1, r]
+            for c in range(1 + (r + colour) % 2, size + 1, 2):
+                s = spins[r, c]
+                field = spins[up, c] + spins[down, c] + spins[r, wrap[0, c]] + spins[r, wrap[1, c]]
+                # Branch-free: a random number is drawn for every attempt (accept >= 1 always
+                # passes), which is cheaper than mispredicting the accept/reject branch.
+                flip = uniform(rng) < accept[s * field + 4]
+                spins[r, c] = -s if flip else s
+                flipped += flip
     return flipped
 
 
 @njit(cache=True, nogil=True)
-def _wolff_sweep(spins, neighbors, p_add, bond_sign, n_clusters, stack):
+def _wolff_sweep(spins, wrap, p_add, bond_sign, n_clusters, stack, rng):
     """Flip ``n_clusters`` Wolff clusters; return the number of spins flipped.
 
     The number of clusters is fixed in advance: stopping once some number of spins has been
     flipped would make the sweep length depend on the state and bias the samples.
     """
-    n_sites = neighbors.shape[0]
+    size = spins.shape[0] - 2
     flipped = 0
     for _ in range(n_clusters):
-        seed_site = np.random.randint(0, n_sites)
+        r0 = 1 + randbelow(rng, size)
+        c0 = 1 + randbelow(rng, size)
         # Spins are flipped as they join the cluster, so a flipped spin is never added twice.
         # Site j joins through bond (i, j) when the bond is satisfied, J s_i s_j > 0, which reads
-        # spins[j] == -bond_sign * spins[i] once i has been flipped. The ghost spin 0 never joins.
-        spins[seed_site] = -spins[seed_site]
-        stack[0] = seed_site
+        # spins[j] == -bond_sign * spins[i] once i has been flipped. Ghost spins (0) never join.
+        spins[r0, c0] = -spins[r0, c0]
+        stack[0, 0], stack[0, 1] = r0, c0
         top = 1
         flipped += 1
         while top > 0:
             top -= 1
-            i = stack[top]
-            wanted = -bond_sign * spins[i]
+            r, c = stack[top, 0], stack[top, 1]
+            wanted = -bond_sign * spins[r, c]
             for k in range(4):
-                j = neighbors[i, k]
-                if spins[j] == wanted and np.random.random() < p_add:
-                    spins[j] = -spins[j]
-                    stack[top] = j
+                if k == 0:
+                    rn, cn = wrap[0, r], c
+                elif k == 1:
+                    rn, cn = wrap[1, r], c
+                elif k == 2:
+                    rn, cn = r, wrap[0, c]
+                else:
+                    rn, cn = r, wrap[1, c]
+                if spins[rn, cn] == wanted and uniform(rng) < p_add:
+                    spins[rn, cn] = -spins[rn, cn]
+                    stack[top, 0], stack[top, 1] = rn, cn
                     top += 1
                     flipped += 1
     return flipped
 
 
 @njit(cache=True, nogil=True)
-def _sweep(spins, neighbors, order, accept, p_add, bond_sign, n_clusters, stack):
+def _sweep(spins, wrap, accept, p_add, bond_sign, n_clusters, stack, rng):
     """One sweep: ``n_clusters`` Wolff clusters if ``n_clusters > 0``, else checkerboard
     Metropolis. Returns the number of spins flipped."""
     if n_clusters > 0:
-        return _wolff_sweep(spins, neighbors, p_add, bond_sign, n_clusters, stack)
-    return _metropolis_sweep(spins, neighbors, order, accept)
+        return _wolff_sweep(spins, wrap, p_add, bond_sign, n_clusters, stack, rng)
+    return _metropolis_sweep(spins, wrap, accept, rng)
 
 
 @njit(cache=True, parallel=True)
-def trace_chains(
-    spins, neighbors, order, accept, p_add, bond_sign, n_clusters, coupling, n_sweeps, seeds
-):
+def trace_chains(spins, wrap, accept, p_add, bond_sign, n_clusters, coupling, n_sweeps, seeds):
     """Advance every chain by ``n_sweeps`` sweeps, recording energy and |magnetisation|.
 
     Parameters
     ----------
-    spins : ndarray of int8, shape (n_chains, n_sites + 1)
-        Chain states, updated in place. The last column is the ghost site and must be 0.
-    neighbors : ndarray of int64, shape (n_sites, 4)
-        Neighbour table (see the module docstring).
-    order : ndarray of int64, shape (n_sites,)
-        Site visiting order of a Metropolis sweep (checkerboard: one colour, then the other).
+    spins : ndarray of int8, shape (n_chains, L + 2, L + 2)
+        Chain states, updated in place; the border frame must be 0.
+    wrap : ndarray of int64, shape (2, L + 2)
+        Previous and next neighbour of each padded coordinate (see the module docstring).
     accept : ndarray of float64, shape (9,)
         Metropolis acceptance probabilities indexed by ``s_i * h_i + 4``.
     p_add : float
@@ -126,7 +134,7 @@ def trace_chains(
     n_sweeps : int
         Number of sweeps per chain.
     seeds : ndarray of int64, shape (n_chains,)
-        One seed per chain for Numba's generator.
+        One generator seed per chain.
 
     Returns
     -------
@@ -134,36 +142,27 @@ def trace_chains(
         Total energy, absolute total magnetisation and number of spins flipped in each sweep.
     """
     n_chains = spins.shape[0]
-    n_sites = neighbors.shape[0]
+    n_sites = (spins.shape[1] - 2) ** 2
     energies = np.empty((n_chains, n_sweeps))
     abs_mags = np.empty((n_chains, n_sweeps))
     flips = np.empty((n_chains, n_sweeps))
-    for c in prange(n_chains):
-        np.random.seed(seeds[c])
-        state = spins[c]
-        stack = np.empty(n_sites, dtype=np.int64)
+    for chain in prange(n_chains):
+        rng = np.empty(4, dtype=np.uint64)
+        seed_state(seeds[chain], rng)
+        state = spins[chain]
+        stack = np.empty((n_sites, 2), dtype=np.int64)
         for t in range(n_sweeps):
-            flips[c, t] = _sweep(
-                state, neighbors, order, accept, p_add, bond_sign, n_clusters, stack
+            flips[chain, t] = _sweep(
+                state, wrap, accept, p_add, bond_sign, n_clusters, stack, rng
             )
-            energies[c, t] = _energy(state, neighbors, coupling)
-            abs_mags[c, t] = _abs_magnetization(state, n_sites)
+            energies[chain, t] = _energy(state, wrap, coupling)
+            abs_mags[chain, t] = _abs_magnetization(state)
     return energies, abs_mags, flips
 
 
 @njit(cache=True, parallel=True)
 def sample_chains(
-    spins,
-    neighbors,
-    order,
-    accept,
-    p_add,
-    bond_sign,
-    n_clusters,
-    coupling,
-    n_samples,
-    thinning,
-    seeds,
+    spins, wrap, accept, p_add, bond_sign, n_clusters, coupling, n_samples, thinning, seeds
 ):
     """Record ``n_samples`` configurations per chain, ``thinning`` sweeps apart.
 
@@ -172,22 +171,25 @@ def sample_chains(
 
     Returns
     -------
-    configurations : ndarray of int8, shape (n_chains, n_samples, n_sites)
-        The recorded spins (ghost site dropped).
+    configurations : ndarray of int8, shape (n_chains, n_samples, L * L)
+        The recorded spins in row-major order (ghost frame dropped).
     energies : ndarray of float64, shape (n_chains, n_samples)
         Total energy of each recorded configuration.
     """
     n_chains = spins.shape[0]
-    n_sites = neighbors.shape[0]
-    configurations = np.empty((n_chains, n_samples, n_sites), dtype=np.int8)
+    size = spins.shape[1] - 2
+    configurations = np.empty((n_chains, n_samples, size * size), dtype=np.int8)
     energies = np.empty((n_chains, n_samples))
-    for c in prange(n_chains):
-        np.random.seed(seeds[c])
-        state = spins[c]
-        stack = np.empty(n_sites, dtype=np.int64)
+    for chain in prange(n_chains):
+        rng = np.empty(4, dtype=np.uint64)
+        seed_state(seeds[chain], rng)
+        state = spins[chain]
+        stack = np.empty((size * size, 2), dtype=np.int64)
         for t in range(n_samples):
             for _ in range(thinning):
-                _sweep(state, neighbors, order, accept, p_add, bond_sign, n_clusters, stack)
-            configurations[c, t, :] = state[:n_sites]
-            energies[c, t] = _energy(state, neighbors, coupling)
+                _sweep(state, wrap, accept, p_add, bond_sign, n_clusters, stack, rng)
+            for r in range(size):
+                for c in range(size):
+                    configurations[chain, t, r * size + c] = state[r + 1, c + 1]
+            energies[chain, t] = _energy(state, wrap, coupling)
     return configurations, energies
