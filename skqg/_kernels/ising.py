@@ -152,9 +152,7 @@ def trace_chains(spins, wrap, accept, p_add, bond_sign, n_clusters, coupling, n_
         state = spins[chain]
         stack = np.empty((n_sites, 2), dtype=np.int64)
         for t in range(n_sweeps):
-            flips[chain, t] = _sweep(
-                state, wrap, accept, p_add, bond_sign, n_clusters, stack, rng
-            )
+            flips[chain, t] = _sweep(state, wrap, accept, p_add, bond_sign, n_clusters, stack, rng)
             energies[chain, t] = _energy(state, wrap, coupling)
             abs_mags[chain, t] = _abs_magnetization(state)
     return energies, abs_mags, flips
