@@ -27,6 +27,8 @@ _PILOT_TAUS = 50.0
 _THINNING_TAUS = 3.0
 
 _MIN_PILOT_SWEEPS = 64
+#: Lattices' worth of spins each chain flips before the Wolff cluster size is measured.
+_CALIBRATION_WARMUP = 20
 #: Measurements (pooled over chains) that the second half of the burn-in must hold, so that tau
 #: is estimated from enough data even with a single chain.
 _MIN_PILOT_SAMPLES = 4096
@@ -159,14 +161,24 @@ def _kernel_arguments(lattice, temperature, coupling, n_clusters):
 def _clusters_per_sweep(spins, lattice, temperature, coupling, rng):
     """Wolff clusters per sweep, ``N / <cluster size>``, from single-cluster steps.
 
-    The steps double as the start of the burn-in; the count is fixed afterwards, because a sweep
-    whose length depends on the visited states would bias the samples.
+    Cluster sizes grow as a chain started at random equilibrates near T_c, so the steps first
+    flip ``_CALIBRATION_WARMUP`` lattices' worth of spins per chain, and only then is the mean
+    cluster size measured, over at least two lattices' worth. The steps double as the start of
+    the burn-in; the count is fixed afterwards, because a sweep whose length depends on the
+    visited states would bias the samples.
     """
     args = _kernel_arguments(lattice, temperature, coupling, 1)
-    n_steps = 4 * _MIN_PILOT_SWEEPS
-    _, _, flips = kernels.trace_chains(spins, *args, n_steps, chunk_seeds(rng, spins.shape[0]))
-    mean_cluster = flips[:, n_steps // 2 :].mean()
-    return max(1, round(lattice.n_sites / mean_cluster))
+    n_sites = lattice.n_sites
+    n_steps, flipped_per_chain, warm = _MIN_PILOT_SWEEPS, 0.0, False
+    while True:
+        _, _, flips = kernels.trace_chains(spins, *args, n_steps, chunk_seeds(rng, spins.shape[0]))
+        mean_cluster = flips.mean()
+        if warm:
+            return max(1, round(n_sites / mean_cluster))
+        flipped_per_chain += flips.sum(axis=1).mean()
+        warm = flipped_per_chain >= _CALIBRATION_WARMUP * n_sites
+        # Next block: enough clusters to flip about two lattices' worth of spins.
+        n_steps = max(_MIN_PILOT_SWEEPS, math.ceil(2 * n_sites / mean_cluster))
 
 
 def choose_algorithm(algorithm, temperature, coupling):
