@@ -253,3 +253,15 @@ def test_bad_input_raises_a_clear_value_error(kwargs, message):
             arguments.pop("temperature"),
             **arguments,
         )
+
+
+@pytest.mark.parametrize("temperature", [1.5, CRITICAL_TEMPERATURE, 2.8])
+def test_wolff_sweep_flips_about_one_lattice_of_spins(temperature):
+    """A Wolff sweep is calibrated to ~N flipped spins in equilibrium, even from a random start."""
+    lattice = _ising.Lattice(32, "periodic")
+    rng = np.random.RandomState(0)
+    spins = _ising._initial_spins(lattice, 4, temperature, 1.0, rng)
+    n_clusters = _ising._clusters_per_sweep(spins, lattice, temperature, 1.0, rng)
+    args = _ising._kernel_arguments(lattice, temperature, 1.0, n_clusters)
+    _, _, flips = _ising.kernels.trace_chains(spins, *args, 200, _ising.chunk_seeds(rng, 4))
+    assert 0.5 < flips[:, 100:].mean() / lattice.n_sites < 2.0
