@@ -35,7 +35,10 @@ def _add_ising_parser(subparsers):
         help="one or more temperatures in units of J/k_B (default 2.269, near T_c)",
     )
     parser.add_argument(
-        "--n-samples", type=_positive_int, default=1000, help="total configurations"
+        "--n-samples",
+        type=_positive_int,
+        default=1000,
+        help="total configurations, spread over the temperatures (default 1000)",
     )
     parser.add_argument("--out", default="ising.npz", help="output file (default ising.npz)")
     parser.add_argument("--coupling", type=float, default=1.0, help="coupling J (default 1)")
@@ -44,7 +47,12 @@ def _add_ising_parser(subparsers):
     parser.add_argument(
         "--binary", action="store_true", help="write {0, 1} instead of {-1, +1} spins"
     )
-    parser.add_argument("--n-jobs", type=int, default=None, help="Numba threads (default all)")
+    parser.add_argument(
+        "--n-jobs",
+        type=int,
+        default=None,
+        help="Numba threads, -1 for all (default: Numba's setting, normally all cores)",
+    )
     parser.add_argument("--seed", type=int, default=None, help="random seed (reproducible)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     parser.set_defaults(func=_run_ising)

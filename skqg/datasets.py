@@ -72,20 +72,23 @@ def make_ising(
     n_jobs=None,
     random_state=None,
 ):
-    """Sample equilibrium configurations of the 2-D Ising model.
+    r"""Sample equilibrium configurations of the 2-D Ising model.
 
-    Draws configurations of ``size x size`` spins from the Boltzmann distribution
-    ``p(s) ~ exp(-E(s) / T)`` with ``E(s) = -J sum_<ij> s_i s_j`` over nearest neighbours, by
-    Markov chain Monte Carlo on Numba kernels: Wolff cluster updates near and below the critical
-    temperature ``T_c = 2J / ln(1 + sqrt 2) ~ 2.269 J`` (where single-spin dynamics slow down),
-    checkerboard Metropolis with a precomputed acceptance table above it.
+    Draws configurations of ``size x size`` spins :math:`s_i = \pm 1` from the Boltzmann
+    distribution :math:`p(s) \propto e^{-E(s)/T}`, :math:`E(s) = -J \sum_{\langle ij \rangle}
+    s_i s_j` over nearest neighbours, by Markov chain Monte Carlo on Numba kernels: Wolff
+    cluster updates near and below the critical temperature
+    :math:`T_c = 2J / \ln(1 + \sqrt 2) \approx 2.269\,J` (where single-spin dynamics slow
+    down), checkerboard Metropolis with a precomputed acceptance table above it.
 
     Each temperature runs ``n_chains`` independent chains in parallel. Chains start in the
-    phase of the target temperature (ordered below ``T_c``, random above), burn in until the
-    integrated autocorrelation time ``tau`` of the energy and of ``|M|`` is resolved (at least
-    50 ``tau``), then record a configuration every ``ceil(3 tau)`` sweeps, so consecutive rows
-    are correlated by about ``exp(-3)``. A sweep is ``N`` spin-flip attempts (Metropolis) or
-    enough Wolff clusters to flip ``N`` spins.
+    phase of the target temperature (ordered below :math:`T_c`, random above) and burn in until
+    the integrated autocorrelation time :math:`\tau` of the energy and of :math:`|M|` is
+    resolved: the burn-in lasts at least :math:`100\,\tau` sweeps, and :math:`\tau` is
+    estimated on its second half. A configuration is then recorded every
+    :math:`\lceil 3\tau \rceil` sweeps, so consecutive rows of a chain are correlated by
+    about :math:`e^{-3}`. A sweep is :math:`N = L^2` spin-flip attempts (Metropolis) or a fixed
+    number of Wolff clusters that flips about :math:`N` spins on average.
 
     Parameters
     ----------
@@ -115,7 +118,8 @@ def make_ising(
         Sweeps between recorded configurations; ``"auto"`` is ``ceil(3 tau)``.
     burn_in : "auto" or int, default="auto"
         Sweeps discarded before recording; ``"auto"`` grows the burn-in until it is at least
-        ``100 tau`` (capped at 131 072 sweeps with a ``RuntimeWarning``).
+        ``100 tau`` (capped at 131 072 sweeps, with a ``RuntimeWarning`` if ``tau`` is still
+        not resolved).
     shuffle : bool, default=True
         Shuffle the rows (as scikit-learn's generators do). If false, rows are grouped by
         temperature in the order given.
