@@ -190,43 +190,45 @@ def choose_algorithm(algorithm, temperature, coupling):
     return "metropolis"
 
 
+def _second_half_tau(energies, abs_mags):
+    """tau of the energy and |M| traces, the larger of the two, on their second halves."""
+    if energies.shape[1] < 4:
+        return math.nan
+    half = energies.shape[1] // 2
+    return max(
+        integrated_autocorr_time(energies[:, half:]),
+        integrated_autocorr_time(abs_mags[:, half:]),
+    )
+
+
 def _burn_in(spins, args, burn_in, rng):
     """Run the burn-in; with ``burn_in="auto"`` grow it until tau is resolved.
 
-    Returns the number of burn-in sweeps and the integrated autocorrelation time (the larger of
-    those of the energy and of |M|, measured on the second half of the burn-in).
+    Returns the number of burn-in sweeps and the integrated autocorrelation time measured on
+    the second half of the burn-in (NaN if a given burn-in is too short to measure it).
     """
+    n_chains = spins.shape[0]
     if burn_in != "auto":
+        if burn_in == 0:
+            return 0, math.nan
         energies, abs_mags, _ = kernels.trace_chains(
-            spins, *args, max(int(burn_in), 1), chunk_seeds(rng, spins.shape[0])
+            spins, *args, burn_in, chunk_seeds(rng, n_chains)
         )
-        half = energies.shape[1] // 2
-        tau = (
-            max(
-                integrated_autocorr_time(energies[:, half:]),
-                integrated_autocorr_time(abs_mags[:, half:]),
-            )
-            if half >= 2
-            else 0.5
-        )
-        return int(burn_in), tau
+        return burn_in, _second_half_tau(energies, abs_mags)
 
     energy_parts, mag_parts = [], []
     total = 0
     step = _MIN_PILOT_SWEEPS
     while True:
-        energies, abs_mags, _ = kernels.trace_chains(
-            spins, *args, step, chunk_seeds(rng, spins.shape[0])
-        )
+        energies, abs_mags, _ = kernels.trace_chains(spins, *args, step, chunk_seeds(rng, n_chains))
         energy_parts.append(energies)
         mag_parts.append(abs_mags)
         total += step
-        half = total // 2
-        all_energies = np.concatenate(energy_parts, axis=1)[:, half:]
-        all_mags = np.concatenate(mag_parts, axis=1)[:, half:]
-        tau = max(integrated_autocorr_time(all_energies), integrated_autocorr_time(all_mags))
-        enough_data = (total - half) * spins.shape[0] >= _MIN_PILOT_SAMPLES
-        if enough_data and total - half >= _PILOT_TAUS * tau:
+        tau = _second_half_tau(
+            np.concatenate(energy_parts, axis=1), np.concatenate(mag_parts, axis=1)
+        )
+        measured = total - total // 2
+        if measured * n_chains >= _MIN_PILOT_SAMPLES and measured >= _PILOT_TAUS * tau:
             return total, tau
         if total >= _MAX_PILOT_SWEEPS:
             warnings.warn(
@@ -234,7 +236,7 @@ def _burn_in(spins, args, burn_in, rng):
                 f"{total} burn-in sweeps; samples may be correlated. Use algorithm='wolff' "
                 "near T_c or pass thinning and burn_in explicitly.",
                 RuntimeWarning,
-                stacklevel=4,
+                stacklevel=6,  # the caller of make_ising
             )
             return total, tau
         step = total  # double the pilot length
@@ -271,6 +273,12 @@ def sample_temperature(
     args = _kernel_arguments(lattice, temperature, coupling, n_clusters)
     n_burn, tau = _burn_in(spins, args, burn_in, rng)
     if thinning == "auto":
+        if math.isnan(tau):
+            raise ValueError(
+                f"thinning='auto' measures the autocorrelation time during the burn-in, and "
+                f"burn_in={burn_in} is too short for that: use burn_in='auto' (or >= 4), or "
+                "give thinning explicitly."
+            )
         thinning = max(1, math.ceil(_THINNING_TAUS * tau))
 
     per_chain = math.ceil(n_samples / n_chains)

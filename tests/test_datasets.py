@@ -213,6 +213,14 @@ def test_auto_algorithm_choice():
 def test_explicit_burn_in_and_thinning():
     X, _ = make_ising(10, 4, 2.0, burn_in=0, thinning=3, random_state=0)
     assert X.shape == (10, 16)
+    X, _ = make_ising(10, 4, 2.0, burn_in=200, random_state=0)  # thinning measured on it
+    assert X.shape == (10, 16)
+
+
+@pytest.mark.parametrize("burn_in", [0, 1, 3])
+def test_auto_thinning_needs_a_measurable_burn_in(burn_in):
+    with pytest.raises(ValueError, match="too short"):
+        make_ising(10, 4, 2.0, burn_in=burn_in, random_state=0)
 
 
 # --- bad input ---------------------------------------------------------------------------------
