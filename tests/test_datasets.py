@@ -77,9 +77,9 @@ def test_32x32_energy_matches_onsager(temperature):
     assert abs(mean - onsager_energy(temperature)) < 3 * se + finite_size
 
 
-def test_energy_at_critical_temperature_matches_kaufman():
+@pytest.mark.parametrize("size", [16, 32])
+def test_energy_at_critical_temperature_matches_kaufman(size):
     """At T_c, where finite-size effects are largest, compare with the exact finite lattice."""
-    size = 16
     _, _, energy = make_ising(6000, size, CRITICAL_TEMPERATURE, return_energy=True, random_state=3)
     mean, se = _mean_and_se(energy)
     exact = kaufman_energy(size, CRITICAL_TEMPERATURE)
