@@ -39,11 +39,11 @@ def onsager_energy(temperature, coupling=1.0):
     """Energy per site of the infinite square lattice (Onsager 1944)."""
     k = coupling / temperature
     kappa = 2.0 * math.sinh(2 * k) / math.cosh(2 * k) ** 2
-    return (
-        -coupling
-        / math.tanh(2 * k)
-        * (1.0 + 2.0 / math.pi * (2.0 * math.tanh(2 * k) ** 2 - 1.0) * ellipk(kappa**2))
-    )
+    # kappa = 1 exactly at T_c, where K diverges logarithmically but its prefactor vanishes;
+    # keep rounding from pushing the modulus past 1.
+    m = min(kappa**2, 1.0 - 1e-16)
+    prefactor = 2.0 / math.pi * (2.0 * math.tanh(2 * k) ** 2 - 1.0)
+    return -coupling / math.tanh(2 * k) * (1.0 + prefactor * ellipk(m))
 
 
 def brute_force_small(size, temperature):
