@@ -42,6 +42,18 @@ def _check_temperatures(temperature):
     return values
 
 
+def _check_dtype(dtype, spins):
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError as error:
+        raise ValueError(f"dtype must be a NumPy numeric dtype, got {dtype!r}.") from error
+    allowed = "if" if spins else "iuf"  # -1 does not fit an unsigned type
+    if dtype.kind not in allowed:
+        kinds = "a signed integer or floating" if spins else "an integer or floating"
+        raise ValueError(f"dtype must be {kinds} dtype with spins={spins}, got {dtype}.")
+    return dtype
+
+
 def _split_counts(n_samples, n_temperatures):
     if n_samples < n_temperatures:
         raise ValueError(
@@ -87,8 +99,11 @@ def make_ising(
     resolved: the burn-in lasts at least :math:`100\,\tau` sweeps, and :math:`\tau` is
     estimated on its second half. A configuration is then recorded every
     :math:`\lceil 3\tau \rceil` sweeps, so consecutive rows of a chain are correlated by
-    about :math:`e^{-3}`. A sweep is :math:`N = L^2` spin-flip attempts (Metropolis) or a fixed
-    number of Wolff clusters that flips about :math:`N` spins on average.
+    about :math:`e^{-3}`; the spacing is raised further if single spins still remember their
+    value (Metropolis at high temperature flips most spins at every sweep, which the energy and
+    :math:`|M|` do not show). A sweep is :math:`N = L^2` spin-flip attempts (Metropolis) or a
+    fixed number of Wolff clusters that flips about :math:`N` spins on average. For an
+    antiferromagnet (``J < 0``) the order parameter is the staggered magnetisation.
 
     Parameters
     ----------
@@ -156,8 +171,9 @@ def make_ising(
 
     Notes
     -----
-    Below ``T_c`` a periodic lattice of finite size still flips its total magnetisation from
-    time to time; the Wolff sampler visits both signs, so use ``|M|`` for order-parameter
+    Below ``T_c`` the sign of the magnetisation is a slow mode that the thinning does not wait
+    for: Wolff flips it every few sweeps, Metropolis almost never on a large lattice. Each chain
+    starts with a random sign, so the sample holds both; use ``|M|`` for order-parameter
     statistics. Results are reproducible with ``random_state`` whatever the thread count.
 
     References
@@ -234,11 +250,17 @@ def _make_ising_runs(
         raise ValueError(f"boundary must be one of {_BOUNDARIES}, got {boundary!r}.")
     if algorithm not in _ALGORITHMS:
         raise ValueError(f"algorithm must be one of {_ALGORITHMS}, got {algorithm!r}.")
+    if algorithm == "metropolis" and coupling == 0:
+        raise ValueError(
+            "algorithm='metropolis' is not ergodic at coupling=0: every move is accepted, so "
+            "every spin flips at every sweep. Use algorithm='auto' or 'wolff'."
+        )
     n_chains = _check_int("n_chains", n_chains, 1)
     if thinning != "auto":
         thinning = _check_int("thinning", thinning, 1)
     if burn_in != "auto":
         burn_in = _check_int("burn_in", burn_in, 0)
+    dtype = _check_dtype(dtype, spins)
     counts = _split_counts(n_samples, temperatures.size)
     rng = check_random_state(random_state)
 

@@ -4,6 +4,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from ising_reference import enumerate_lattice, kaufman_energy, onsager_energy
 
 from skqg import _ising
@@ -133,6 +135,32 @@ def test_unthinned_metropolis_rows_are_correlated():
     assert _lag_one_correlation(np.abs(X.mean(axis=1))) > 0.5
 
 
+def _spin_lag_one(X):
+    X = X.astype(np.float64)
+    return float(np.mean(X[:-1] * X[1:]) - np.mean(X[:-1]) * np.mean(X[1:]))
+
+
+@pytest.mark.parametrize("temperature", [8.0, 50.0])
+def test_high_temperature_metropolis_rows_are_decorrelated_spin_by_spin(temperature):
+    """Metropolis flips most spins every sweep at high T: E and |M| look uncorrelated while
+    each spin anticorrelates with itself at odd lags; the thinning must see it."""
+    X, _ = make_ising(
+        1000, 8, temperature, algorithm="metropolis", n_chains=1, shuffle=False, random_state=0
+    )
+    assert abs(_spin_lag_one(X)) < 0.1
+    X, _ = make_ising(
+        1000,
+        8,
+        temperature,
+        algorithm="metropolis",
+        thinning=1,
+        n_chains=1,
+        shuffle=False,
+        random_state=0,
+    )
+    assert _spin_lag_one(X) < -0.3  # the failure the check prevents
+
+
 def test_integrated_autocorr_time_of_an_ar1_process():
     rng = np.random.RandomState(0)
     phi = 0.8
@@ -161,6 +189,11 @@ def test_shapes_values_and_temperatures():
     assert X.shape == (10, 25) and X.dtype == np.float64
     assert set(np.unique(X)) <= {-1.0, 1.0}
     np.testing.assert_array_equal(y, [1.0] * 4 + [2.0] * 3 + [3.0] * 3)
+
+
+def test_unsigned_dtype_is_fine_for_binary_values():
+    X, _ = make_ising(5, 4, 2.0, spins=False, dtype=np.uint8, random_state=0)
+    assert X.dtype == np.uint8 and set(np.unique(X)) <= {0, 1}
 
 
 def test_binary_values_and_dtype():
@@ -250,6 +283,11 @@ def test_auto_thinning_needs_a_measurable_burn_in(burn_in):
         ({"n_chains": 0}, "n_chains must be an integer >= 1"),
         ({"thinning": 0}, "thinning must be an integer >= 1"),
         ({"burn_in": -1}, "burn_in must be an integer >= 0"),
+        ({"coupling": 0.0, "algorithm": "metropolis"}, "not ergodic at coupling=0"),
+        ({"dtype": "spin"}, "dtype must be a NumPy numeric dtype"),
+        ({"dtype": np.uint8}, "dtype must be a signed integer or floating dtype"),
+        ({"dtype": object}, "dtype must be a signed integer or floating dtype"),
+        ({"dtype": bool, "spins": False}, "dtype must be an integer or floating dtype"),
     ],
 )
 def test_bad_input_raises_a_clear_value_error(kwargs, message):
@@ -273,3 +311,48 @@ def test_wolff_sweep_flips_about_one_lattice_of_spins(temperature):
     args = _ising._kernel_arguments(lattice, temperature, 1.0, n_clusters)
     _, _, flips = _ising.kernels.trace_chains(spins, *args, 200, _ising.chunk_seeds(rng, 4))
     assert 0.5 < flips[:, 100:].mean() / lattice.n_sites < 2.0
+
+
+# --- properties over random settings (hypothesis) ----------------------------------------------
+
+
+def _energy_per_site(X, size, coupling, boundary):
+    s = X.reshape(-1, size, size).astype(np.int64)
+    if boundary == "periodic":
+        bonds = (s * np.roll(s, -1, axis=2) + s * np.roll(s, -1, axis=1)).sum(axis=(1, 2))
+    else:
+        bonds = (s[:, :, :-1] * s[:, :, 1:]).sum(axis=(1, 2)) + (s[:, :-1] * s[:, 1:]).sum(
+            axis=(1, 2)
+        )
+    return -coupling * bonds / size**2
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    n_samples=st.integers(1, 40),
+    size=st.integers(2, 7),
+    temperatures=st.lists(st.floats(1.0, 8.0), min_size=1, max_size=3),
+    coupling=st.sampled_from([1.0, -1.0, 0.7, 0.0]),
+    boundary=st.sampled_from(["periodic", "open"]),
+    algorithm=st.sampled_from(["auto", "wolff", "metropolis"]),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_output_is_consistent_for_any_settings(
+    n_samples, size, temperatures, coupling, boundary, algorithm, seed
+):
+    assume(n_samples >= len(temperatures))
+    assume(not (coupling == 0 and algorithm == "metropolis"))  # rejected, tested above
+    X, y, energy = make_ising(
+        n_samples,
+        size,
+        temperatures,
+        coupling=coupling,
+        boundary=boundary,
+        algorithm=algorithm,
+        return_energy=True,
+        random_state=seed,
+    )
+    assert X.shape == (n_samples, size * size)
+    assert set(np.unique(X)) <= {-1.0, 1.0}
+    assert set(np.unique(y)) <= set(temperatures)
+    np.testing.assert_allclose(energy, _energy_per_site(X, size, coupling, boundary), atol=1e-12)

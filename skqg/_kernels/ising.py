@@ -34,12 +34,16 @@ def _energy(spins, wrap, coupling):
 
 
 @njit(cache=True, nogil=True)
-def _abs_magnetization(spins):
+def _abs_order_parameter(spins, bond_sign):
+    """|M| for a ferromagnet; the staggered |sum_i (-1)^(r+c) s_i| for an antiferromagnet."""
     size = spins.shape[0] - 2
     total = 0
     for r in range(1, size + 1):
         for c in range(1, size + 1):
-            total += spins[r, c]
+            if bond_sign < 0 and (r + c) % 2 == 1:
+                total -= spins[r, c]
+            else:
+                total += spins[r, c]
     return abs(total)
 
 
@@ -113,7 +117,7 @@ def _sweep(spins, wrap, accept, p_add, bond_sign, n_clusters, stack, rng):
 
 @njit(cache=True, parallel=True)
 def trace_chains(spins, wrap, accept, p_add, bond_sign, n_clusters, coupling, n_sweeps, seeds):
-    """Advance every chain by ``n_sweeps`` sweeps, recording energy and |magnetisation|.
+    """Advance every chain by ``n_sweeps`` sweeps, recording energy and order parameter.
 
     Parameters
     ----------
@@ -139,7 +143,8 @@ def trace_chains(spins, wrap, accept, p_add, bond_sign, n_clusters, coupling, n_
     Returns
     -------
     energies, abs_magnetizations, flips : ndarray of float64, shape (n_chains, n_sweeps)
-        Total energy, absolute total magnetisation and number of spins flipped in each sweep.
+        Total energy, absolute total magnetisation (staggered if ``J < 0``) and number of spins
+        flipped in each sweep.
     """
     n_chains = spins.shape[0]
     n_sites = (spins.shape[1] - 2) ** 2
@@ -154,7 +159,7 @@ def trace_chains(spins, wrap, accept, p_add, bond_sign, n_clusters, coupling, n_
         for t in range(n_sweeps):
             flips[chain, t] = _sweep(state, wrap, accept, p_add, bond_sign, n_clusters, stack, rng)
             energies[chain, t] = _energy(state, wrap, coupling)
-            abs_mags[chain, t] = _abs_magnetization(state)
+            abs_mags[chain, t] = _abs_order_parameter(state, bond_sign)
     return energies, abs_mags, flips
 
 
