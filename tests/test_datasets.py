@@ -65,6 +65,24 @@ def test_open_boundary_and_other_couplings_match_enumeration(algorithm, coupling
         assert abs(mean - exact["abs_mag"]) < 3 * se
 
 
+@pytest.mark.parametrize("size", [3, 4])  # 3 x 3 periodic is a frustrated antiferromagnet
+@pytest.mark.parametrize("algorithm", ["wolff", "metropolis"])
+def test_periodic_antiferromagnet_matches_enumeration(size, algorithm):
+    temperature = 1.0
+    exact = enumerate_lattice(size, temperature, coupling=-1.0)
+    _, _, energy = make_ising(
+        20000,
+        size,
+        temperature,
+        coupling=-1.0,
+        algorithm=algorithm,
+        return_energy=True,
+        random_state=5,
+    )
+    mean, se = _mean_and_se(energy)
+    assert abs(mean - exact["energy"]) < 3 * se
+
+
 # --- Onsager's infinite lattice, Kaufman's finite one ------------------------------------------
 
 

@@ -67,21 +67,27 @@ def _metropolis_sweep(spins, wrap, accept, rng):
 
 
 @njit(cache=True, nogil=True)
-def _wolff_sweep(spins, wrap, p_add, bond_sign, n_clusters, stack, rng):
+def _wolff_sweep(spins, wrap, p_add, bond_sign, n_clusters, stack, stamp, rng):
     """Flip ``n_clusters`` Wolff clusters; return the number of spins flipped.
 
     The number of clusters is fixed in advance: stopping once some number of spins has been
     flipped would make the sweep length depend on the state and bias the samples.
+    ``stamp`` (same shape as ``spins``) marks cluster members with a cluster number that only
+    grows, so it never needs clearing.
     """
     size = spins.shape[0] - 2
     flipped = 0
     for _ in range(n_clusters):
+        label = stamp[0, 0] + 1  # the corner ghost keeps the last label used
+        stamp[0, 0] = label
         r0 = 1 + randbelow(rng, size)
         c0 = 1 + randbelow(rng, size)
-        # Spins are flipped as they join the cluster, so a flipped spin is never added twice.
-        # Site j joins through bond (i, j) when the bond is satisfied, J s_i s_j > 0, which reads
-        # spins[j] == -bond_sign * spins[i] once i has been flipped. Ghost spins (0) never join.
+        # Spins flip as they join, and site j joins through bond (i, j) when the bond was
+        # satisfied before the flip, J s_i s_j > 0, which reads spins[j] == -bond_sign *
+        # spins[i] once i has flipped. The stamp keeps members from joining twice (with J < 0
+        # two flipped members can look satisfied again). Ghost spins (0) never join.
         spins[r0, c0] = -spins[r0, c0]
+        stamp[r0, c0] = label
         stack[0, 0], stack[0, 1] = r0, c0
         top = 1
         flipped += 1
@@ -98,8 +104,9 @@ def _wolff_sweep(spins, wrap, p_add, bond_sign, n_clusters, stack, rng):
                     rn, cn = r, wrap[0, c]
                 else:
                     rn, cn = r, wrap[1, c]
-                if spins[rn, cn] == wanted and uniform(rng) < p_add:
+                if stamp[rn, cn] != label and spins[rn, cn] == wanted and uniform(rng) < p_add:
                     spins[rn, cn] = -spins[rn, cn]
+                    stamp[rn, cn] = label
                     stack[top, 0], stack[top, 1] = rn, cn
                     top += 1
                     flipped += 1
@@ -107,11 +114,11 @@ def _wolff_sweep(spins, wrap, p_add, bond_sign, n_clusters, stack, rng):
 
 
 @njit(cache=True, nogil=True)
-def _sweep(spins, wrap, accept, p_add, bond_sign, n_clusters, stack, rng):
+def _sweep(spins, wrap, accept, p_add, bond_sign, n_clusters, stack, stamp, rng):
     """One sweep: ``n_clusters`` Wolff clusters if ``n_clusters > 0``, else checkerboard
     Metropolis. Returns the number of spins flipped."""
     if n_clusters > 0:
-        return _wolff_sweep(spins, wrap, p_add, bond_sign, n_clusters, stack, rng)
+        return _wolff_sweep(spins, wrap, p_add, bond_sign, n_clusters, stack, stamp, rng)
     return _metropolis_sweep(spins, wrap, accept, rng)
 
 
@@ -156,8 +163,11 @@ def trace_chains(spins, wrap, accept, p_add, bond_sign, n_clusters, coupling, n_
         seed_state(seeds[chain], rng)
         state = spins[chain]
         stack = np.empty((n_sites, 2), dtype=np.int64)
+        stamp = np.zeros(state.shape, dtype=np.int64)
         for t in range(n_sweeps):
-            flips[chain, t] = _sweep(state, wrap, accept, p_add, bond_sign, n_clusters, stack, rng)
+            flips[chain, t] = _sweep(
+                state, wrap, accept, p_add, bond_sign, n_clusters, stack, stamp, rng
+            )
             energies[chain, t] = _energy(state, wrap, coupling)
             abs_mags[chain, t] = _abs_order_parameter(state, bond_sign)
     return energies, abs_mags, flips
@@ -188,9 +198,10 @@ def sample_chains(
         seed_state(seeds[chain], rng)
         state = spins[chain]
         stack = np.empty((size * size, 2), dtype=np.int64)
+        stamp = np.zeros(state.shape, dtype=np.int64)
         for t in range(n_samples):
             for _ in range(thinning):
-                _sweep(state, wrap, accept, p_add, bond_sign, n_clusters, stack, rng)
+                _sweep(state, wrap, accept, p_add, bond_sign, n_clusters, stack, stamp, rng)
             for r in range(size):
                 for c in range(size):
                     configurations[chain, t, r * size + c] = state[r + 1, c + 1]
