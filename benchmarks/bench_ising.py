@@ -88,21 +88,7 @@ def time_make_ising(n_samples, algorithm, size=SIZE):
     """Seconds for ``make_ising``'s defaults at T_c, and what the sampler did."""
     start = time.perf_counter()
     _, _, _, runs = _make_ising_runs(
-        n_samples,
-        size,
-        T_C,
-        coupling=1.0,
-        boundary="periodic",
-        algorithm=algorithm,
-        spins=True,
-        n_chains=16,
-        thinning="auto",
-        burn_in="auto",
-        shuffle=False,
-        dtype=np.int8,
-        verbose=False,
-        n_jobs=None,
-        random_state=0,
+        n_samples, size, T_C, algorithm=algorithm, shuffle=False, dtype=np.int8, random_state=0
     )
     return time.perf_counter() - start, runs[0]
 
