@@ -7,6 +7,7 @@ that the command line can also report the measured autocorrelation times.
 import math
 import warnings
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -156,14 +157,34 @@ def _initial_spins(lattice, n_chains, temperature, coupling, rng):
     return spins
 
 
+class KernelArguments(NamedTuple):
+    """The kernels' leading positional arguments (see :mod:`skqg._kernels.ising`)."""
+
+    wrap: np.ndarray
+    accept: np.ndarray
+    p_add: float
+    bond_sign: int
+    n_clusters: int
+    coupling: float
+
+
 def _kernel_arguments(lattice, temperature, coupling, n_clusters):
-    """Positional arguments shared by the kernels, up to ``coupling`` (see _kernels.ising)."""
+    """Metropolis table, Wolff bond probability and the rest, for ``kernels.*(spins, *args)``."""
     beta = 1.0 / temperature
-    local = np.arange(-4, 5, dtype=np.float64)  # s_i * h_i
-    accept = np.minimum(1.0, np.exp(np.minimum(-2.0 * beta * coupling * local, 0.0)))
-    p_add = -math.expm1(-2.0 * beta * abs(coupling))
-    bond_sign = int(np.sign(coupling))
-    return (lattice.wrap, accept, p_add, bond_sign, n_clusters, coupling)
+    delta_energy = 2.0 * coupling * np.arange(-4, 5, dtype=np.float64)  # 2 J s_i h_i
+    # Metropolis, except that a move costing no energy is taken with probability 1/2, not 1:
+    # a cycle of always-accepted moves must cost no energy at every step, so this leaves no
+    # deterministic cycle. With 1, fixed-order sweeps are reducible (4 x 4 periodic: 36
+    # zero-energy states form their own cycles; 2 x 2: the sampled energy is wrong).
+    accept = np.where(delta_energy == 0, 0.5, np.exp(-beta * np.maximum(delta_energy, 0.0)))
+    return KernelArguments(
+        wrap=lattice.wrap,
+        accept=accept,
+        p_add=-math.expm1(-2.0 * beta * abs(coupling)),
+        bond_sign=int(np.sign(coupling)),
+        n_clusters=n_clusters,
+        coupling=coupling,
+    )
 
 
 def _clusters_per_sweep(spins, lattice, temperature, coupling, rng):
@@ -192,8 +213,7 @@ def _clusters_per_sweep(spins, lattice, temperature, coupling, rng):
 def choose_algorithm(algorithm, temperature, coupling):
     """Resolve ``algorithm="auto"``: Wolff near and below T_c, Metropolis well above it.
 
-    With ``J = 0`` it is Wolff (single random flips): Metropolis then accepts every move and
-    just flips every spin at every sweep.
+    With ``J = 0`` it is Wolff (single random flips).
     """
     if algorithm != "auto":
         return algorithm
@@ -290,8 +310,7 @@ def _decorrelating_thinning(spins, args, thinning, rng):
     """
     n_chains, size = spins.shape[0], spins.shape[1] - 2
     n_sites = size * size
-    bond_sign = args[3]
-    pattern = _staggered(size).ravel() if bond_sign < 0 else None
+    pattern = _staggered(size).ravel() if args.bond_sign < 0 else None
     n_rows = max(8, math.ceil(_SPIN_CHECK_PAIRS / (n_chains * n_sites)) + 1)
     while True:
         configurations, _ = kernels.sample_chains(

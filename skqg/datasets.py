@@ -91,7 +91,8 @@ def make_ising(
     s_i s_j` over nearest neighbours, by Markov chain Monte Carlo on Numba kernels: Wolff
     cluster updates near and below the critical temperature
     :math:`T_c = 2J / \ln(1 + \sqrt 2) \approx 2.269\,J` (where single-spin dynamics slow
-    down), checkerboard Metropolis with a precomputed acceptance table above it.
+    down), checkerboard Metropolis with a precomputed acceptance table above it (a move that
+    costs no energy is accepted with probability 1/2, which keeps fixed-order sweeps ergodic).
 
     Each temperature runs ``n_chains`` independent chains in parallel. Chains start in the
     phase of the target temperature (ordered below :math:`T_c`, random above) and burn in until
@@ -250,11 +251,6 @@ def _make_ising_runs(
         raise ValueError(f"boundary must be one of {_BOUNDARIES}, got {boundary!r}.")
     if algorithm not in _ALGORITHMS:
         raise ValueError(f"algorithm must be one of {_ALGORITHMS}, got {algorithm!r}.")
-    if algorithm == "metropolis" and coupling == 0:
-        raise ValueError(
-            "algorithm='metropolis' is not ergodic at coupling=0: every move is accepted, so "
-            "every spin flips at every sweep. Use algorithm='auto' or 'wolff'."
-        )
     n_chains = _check_int("n_chains", n_chains, 1)
     if thinning != "auto":
         thinning = _check_int("thinning", thinning, 1)

@@ -83,6 +83,33 @@ def test_periodic_antiferromagnet_matches_enumeration(size, algorithm):
     assert abs(mean - exact["energy"]) < 3 * se
 
 
+@pytest.mark.parametrize("size, boundary", [(2, "periodic"), (2, "open"), (3, "periodic")])
+@pytest.mark.parametrize("temperature", [1.0, 3.0, 10.0])
+@pytest.mark.parametrize("algorithm", ["wolff", "metropolis"])
+def test_tiny_lattices_match_enumeration(size, boundary, temperature, algorithm):
+    """Fixed-order Metropolis sweeps with free moves always taken are reducible on these
+    lattices (a 2 x 2 lattice at T = 3 was 15 standard errors off); they must not be."""
+    exact = enumerate_lattice(size, temperature, boundary=boundary)
+    _, _, energy = make_ising(
+        20000,
+        size,
+        temperature,
+        boundary=boundary,
+        algorithm=algorithm,
+        return_energy=True,
+        random_state=0,
+    )
+    mean, se = _mean_and_se(energy)
+    assert abs(mean - exact["energy"]) < 3 * se
+
+
+def test_zero_coupling_gives_independent_fair_spins():
+    X, _ = make_ising(4000, 4, 1.0, coupling=0.0, algorithm="metropolis", random_state=0)
+    assert abs(X.mean()) < 4 / np.sqrt(X.size)
+    correlation = np.corrcoef(X[:, 0], X[:, 1])[0, 1]
+    assert abs(correlation) < 4 / np.sqrt(X.shape[0])
+
+
 # --- Onsager's infinite lattice, Kaufman's finite one ------------------------------------------
 
 
@@ -176,7 +203,7 @@ def test_high_temperature_metropolis_rows_are_decorrelated_spin_by_spin(temperat
         shuffle=False,
         random_state=0,
     )
-    assert _spin_lag_one(X) < -0.3  # the failure the check prevents
+    assert _spin_lag_one(X) < -0.2  # the failure the check prevents
 
 
 def test_integrated_autocorr_time_of_an_ar1_process():
@@ -195,8 +222,16 @@ def test_integrated_autocorr_time_of_an_ar1_process():
 
 def test_unresolved_autocorrelation_warns(monkeypatch):
     monkeypatch.setattr(_ising, "_MAX_PILOT_SWEEPS", 64)
-    with pytest.warns(RuntimeWarning, match="autocorrelation time"):
+    with pytest.warns(RuntimeWarning, match="autocorrelation time") as record:
         make_ising(20, 24, CRITICAL_TEMPERATURE, algorithm="metropolis", random_state=0)
+    assert record[0].filename == __file__  # the warning points at the caller
+
+
+def test_correlated_spins_warn_when_thinning_is_capped(monkeypatch):
+    monkeypatch.setattr(_ising, "_MAX_THINNING", 2)
+    with pytest.warns(RuntimeWarning, match="Single spins stay correlated") as record:
+        make_ising(20, 8, 50.0, algorithm="metropolis", random_state=0)
+    assert record[0].filename == __file__
 
 
 # --- API: shapes, options, reproducibility ------------------------------------------------------
@@ -301,7 +336,6 @@ def test_auto_thinning_needs_a_measurable_burn_in(burn_in):
         ({"n_chains": 0}, "n_chains must be an integer >= 1"),
         ({"thinning": 0}, "thinning must be an integer >= 1"),
         ({"burn_in": -1}, "burn_in must be an integer >= 0"),
-        ({"coupling": 0.0, "algorithm": "metropolis"}, "not ergodic at coupling=0"),
         ({"dtype": "spin"}, "dtype must be a NumPy numeric dtype"),
         ({"dtype": np.uint8}, "dtype must be a signed integer or floating dtype"),
         ({"dtype": object}, "dtype must be a signed integer or floating dtype"),
@@ -345,11 +379,14 @@ def _energy_per_site(X, size, coupling, boundary):
     return -coupling * bonds / size**2
 
 
+# Random low-temperature Metropolis settings may not mix; the sampler then warns (tested above).
+@pytest.mark.filterwarnings("ignore:The autocorrelation time:RuntimeWarning")
+@pytest.mark.filterwarnings("ignore:Single spins stay correlated:RuntimeWarning")
 @settings(max_examples=25, deadline=None)
 @given(
     n_samples=st.integers(1, 40),
     size=st.integers(2, 7),
-    temperatures=st.lists(st.floats(1.0, 8.0), min_size=1, max_size=3),
+    temperatures=st.lists(st.floats(1.5, 8.0), min_size=1, max_size=3),
     coupling=st.sampled_from([1.0, -1.0, 0.7, 0.0]),
     boundary=st.sampled_from(["periodic", "open"]),
     algorithm=st.sampled_from(["auto", "wolff", "metropolis"]),
@@ -359,7 +396,6 @@ def test_output_is_consistent_for_any_settings(
     n_samples, size, temperatures, coupling, boundary, algorithm, seed
 ):
     assume(n_samples >= len(temperatures))
-    assume(not (coupling == 0 and algorithm == "metropolis"))  # rejected, tested above
     X, y, energy = make_ising(
         n_samples,
         size,

@@ -49,7 +49,7 @@ def _abs_order_parameter(spins, bond_sign):
 
 @njit(cache=True, nogil=True)
 def _metropolis_sweep(spins, wrap, accept, rng):
-    """Checkerboard sweep; ``accept[s_i * h_i + 4] = min(1, exp(-2 beta J s_i h_i))``."""
+    """Checkerboard sweep; ``accept[s_i * h_i + 4]`` is the probability of flipping spin i."""
     size = spins.shape[0] - 2
     flipped = 0
     for colour in range(2):
@@ -58,7 +58,7 @@ def _metropolis_sweep(spins, wrap, accept, rng):
             for c in range(1 + (r + colour) % 2, size + 1, 2):
                 s = spins[r, c]
                 field = spins[up, c] + spins[down, c] + spins[r, wrap[0, c]] + spins[r, wrap[1, c]]
-                # Branch-free: a random number is drawn for every attempt (accept >= 1 always
+                # Branch-free: a random number is drawn for every attempt (accept = 1 always
                 # passes), which is cheaper than mispredicting the accept/reject branch.
                 flip = uniform(rng) < accept[s * field + 4]
                 spins[r, c] = -s if flip else s
@@ -133,7 +133,7 @@ def trace_chains(spins, wrap, accept, p_add, bond_sign, n_clusters, coupling, n_
     wrap : ndarray of int64, shape (2, L + 2)
         Previous and next neighbour of each padded coordinate (see the module docstring).
     accept : ndarray of float64, shape (9,)
-        Metropolis acceptance probabilities indexed by ``s_i * h_i + 4``.
+        Flip probabilities indexed by ``s_i * h_i + 4`` (Metropolis, 1/2 for a free move).
     p_add : float
         Wolff bond probability ``1 - exp(-2 beta |J|)``.
     bond_sign : int
