@@ -36,7 +36,7 @@ def _check_temperatures(temperature):
     bad = values[~(np.isfinite(values) & (values > 0))]
     if bad.size:
         raise ValueError(
-            f"temperature must be finite and > 0 (in units of J/k_B), got {bad[0]!r}; "
+            f"temperature must be finite and > 0 (in units of J/k_B), got {float(bad[0])}; "
             "T = 0 is the ground state and is not sampled."
         )
     return values
