@@ -410,3 +410,16 @@ def test_output_is_consistent_for_any_settings(
     assert set(np.unique(X)) <= {-1.0, 1.0}
     assert set(np.unique(y)) <= set(temperatures)
     np.testing.assert_allclose(energy, _energy_per_site(X, size, coupling, boundary), atol=1e-12)
+
+
+def test_private_runner_keeps_the_public_defaults():
+    """make_ising and the runner behind it (used by the CLI) must not drift apart."""
+    import inspect
+
+    from skqg.datasets import _make_ising_runs
+
+    public = inspect.signature(make_ising).parameters
+    private = inspect.signature(_make_ising_runs).parameters
+    for name, parameter in private.items():
+        assert public[name].default == parameter.default, name
+    assert set(public) - set(private) == {"return_energy"}
