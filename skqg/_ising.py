@@ -429,7 +429,6 @@ def sample_ising(
     runs : list of TemperatureRun
     """
     lattice = Lattice(size, boundary)
-    rng = random_state
     parts, temps, energies, runs = [], [], [], []
     with numba_threads(n_jobs):
         for temperature, count in zip(temperatures, n_samples_per_temperature, strict=True):
@@ -442,7 +441,7 @@ def sample_ising(
                 n_chains=n_chains,
                 thinning=thinning,
                 burn_in=burn_in,
-                rng=rng,
+                rng=random_state,
                 progress=progress,
             )
             parts.append(conf)

@@ -1,5 +1,6 @@
 """make_ising against exact results: enumeration, Kaufman's finite lattice, Onsager."""
 
+import inspect
 import math
 
 import numpy as np
@@ -10,7 +11,7 @@ from ising_reference import enumerate_lattice, kaufman_energy, onsager_energy
 
 from skqg import _ising
 from skqg._ising import CRITICAL_TEMPERATURE, integrated_autocorr_time
-from skqg.datasets import make_ising
+from skqg.datasets import _make_ising_runs, make_ising
 
 
 def _mean_and_se(values):
@@ -18,10 +19,15 @@ def _mean_and_se(values):
     return values.mean(), values.std(ddof=1) / math.sqrt(values.size)
 
 
-def _periodic_energy_per_site(X, size, coupling=1.0):
-    s = X.reshape(-1, size, size)
-    bonds = s * np.roll(s, -1, axis=2) + s * np.roll(s, -1, axis=1)
-    return -coupling * bonds.sum(axis=(1, 2)) / size**2
+def _energy_per_site(X, size, coupling, boundary):
+    s = X.reshape(-1, size, size).astype(np.int64)
+    if boundary == "periodic":
+        bonds = (s * np.roll(s, -1, axis=2) + s * np.roll(s, -1, axis=1)).sum(axis=(1, 2))
+    else:
+        bonds = (s[:, :, :-1] * s[:, :, 1:]).sum(axis=(1, 2)) + (s[:, :-1] * s[:, 1:]).sum(
+            axis=(1, 2)
+        )
+    return -coupling * bonds / size**2
 
 
 # --- exact enumeration of the 4 x 4 periodic lattice (65 536 states) -------------------------
@@ -137,7 +143,7 @@ def test_energy_at_critical_temperature_matches_kaufman(size):
 
 def test_reported_energy_is_the_energy_of_the_row():
     X, _, energy = make_ising(50, 6, [1.8, 3.0], return_energy=True, random_state=0)
-    np.testing.assert_allclose(energy, _periodic_energy_per_site(X, 6))
+    np.testing.assert_allclose(energy, _energy_per_site(X, 6, 1.0, "periodic"))
 
 
 # --- decorrelation -----------------------------------------------------------------------------
@@ -368,17 +374,6 @@ def test_wolff_sweep_flips_about_one_lattice_of_spins(temperature):
 # --- properties over random settings (hypothesis) ----------------------------------------------
 
 
-def _energy_per_site(X, size, coupling, boundary):
-    s = X.reshape(-1, size, size).astype(np.int64)
-    if boundary == "periodic":
-        bonds = (s * np.roll(s, -1, axis=2) + s * np.roll(s, -1, axis=1)).sum(axis=(1, 2))
-    else:
-        bonds = (s[:, :, :-1] * s[:, :, 1:]).sum(axis=(1, 2)) + (s[:, :-1] * s[:, 1:]).sum(
-            axis=(1, 2)
-        )
-    return -coupling * bonds / size**2
-
-
 # Random low-temperature Metropolis settings may not mix; the sampler then warns (tested above).
 @pytest.mark.filterwarnings("ignore:The autocorrelation time:RuntimeWarning")
 @pytest.mark.filterwarnings("ignore:Single spins stay correlated:RuntimeWarning")
@@ -414,9 +409,6 @@ def test_output_is_consistent_for_any_settings(
 
 def test_private_runner_keeps_the_public_defaults():
     """make_ising and the runner behind it (used by the CLI) must not drift apart."""
-    import inspect
-
-    from skqg.datasets import _make_ising_runs
 
     public = inspect.signature(make_ising).parameters
     private = inspect.signature(_make_ising_runs).parameters
