@@ -2,11 +2,13 @@
 
 Restricted Boltzmann machines as renormalisation-group coarse-grainers, covariance models on the
 Wishart (positive-definite) cone, and Monge-Ampere optimal-transport maps. Data generators live
-in :mod:`skqg.datasets`.
+in :mod:`skqg.datasets`, renormalisation-group tools in :mod:`skqg.rg`.
 """
+
+from skqg.rbm import RBMCoarseGrainer
 
 __version__ = "0.1.0.dev0"
 
 # Public estimators are listed here; tests/test_common.py checks that each one is registered
 # for scikit-learn's estimator checks.
-__all__ = ["__version__"]
+__all__ = ["RBMCoarseGrainer", "__version__"]

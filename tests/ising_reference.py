@@ -1,6 +1,9 @@
 """Exact references for the 2-D Ising model: enumeration of small lattices and Onsager's solution.
 
-Kept independent of skqg's own code: the enumeration builds bonds from lattice coordinates.
+The enumeration and Onsager's formula are kept independent of skqg's own code (the enumeration
+builds bonds from lattice coordinates). Kaufman's finite-lattice solution is public in skqg
+(:func:`skqg.rg.exact_ising_energy`); the wrappers below keep the tests' names, and
+tests/test_ising_reference.py checks it against the enumeration.
 """
 
 import itertools
@@ -8,6 +11,9 @@ import math
 
 import numpy as np
 from scipy.special import ellipk
+
+from skqg import _kaufman
+from skqg.rg import exact_ising_energy
 
 
 def enumerate_lattice(size, temperature, coupling=1.0, boundary="periodic"):
@@ -62,36 +68,11 @@ def brute_force_small(size, temperature):
     return e_sum / z / n
 
 
-def _log_sum_signed(log_abs, signs):
-    top = max(log_abs)
-    total = sum(s * math.exp(a - top) for a, s in zip(log_abs, signs, strict=True))
-    return top + math.log(total)
-
-
 def kaufman_log_partition(size, coupling_k):
-    """log Z of the periodic size x size lattice at K = J / T (Kaufman 1949, as in Beale 1996)."""
-    n = m = size
-    k = coupling_k
-    lattice_k = np.arange(2 * n)
-    cosh_gamma = math.cosh(2 * k) / math.tanh(2 * k) - np.cos(np.pi * lattice_k / n)
-    gamma = np.arccosh(np.maximum(cosh_gamma, 1.0))
-    gamma[0] = 2 * k + math.log(math.tanh(k))
-    odd, even = gamma[1::2], gamma[0::2]
-    log_abs, signs = [], []
-    for values, func in ((odd, np.cosh), (odd, np.sinh), (even, np.cosh), (even, np.sinh)):
-        terms = 2 * func(0.5 * m * values)
-        log_abs.append(float(np.sum(np.log(np.abs(terms)))))
-        signs.append(float(np.prod(np.sign(terms))))
-    return (
-        math.log(0.5)
-        + 0.5 * m * n * math.log(2 * math.sinh(2 * k))
-        + _log_sum_signed(log_abs, signs)
-    )
+    """log Z of the periodic size x size lattice at K = J / T (Kaufman 1949), from skqg."""
+    return float(_kaufman.log_partition(size, coupling_k))
 
 
 def kaufman_energy(size, temperature, coupling=1.0):
-    """Exact energy per site of the finite periodic lattice, -d log Z / dK / N."""
-    k = coupling / temperature
-    h = 1e-5 * k
-    derivative = (kaufman_log_partition(size, k + h) - kaufman_log_partition(size, k - h)) / (2 * h)
-    return -coupling * derivative / size**2
+    """Exact energy per site of the finite periodic lattice (Kaufman 1949), from skqg."""
+    return exact_ising_energy(temperature, size, coupling)

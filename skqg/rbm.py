@@ -1,0 +1,635 @@
+"""RBMCoarseGrainer: a restricted Boltzmann machine as a learned coarse-graining."""
+
+import hashlib
+import time
+from numbers import Integral, Real
+from typing import ClassVar
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from skqg._rbm_math import (
+    VISIBLE_KINDS,
+    base_visible_samples,
+    free_energy,
+    gibbs_steps,
+    hidden_means,
+    visible_means,
+)
+from skqg._rbm_partition import (
+    MAX_AUTO_ENUMERATION,
+    MAX_ENUMERATION,
+    LogPartition,
+    ais_log_partition,
+    default_betas,
+    enumerated_layer_size,
+    exact_log_partition,
+)
+from skqg._rbm_training import (
+    TEMPERING_BETAS,
+    GradientAscent,
+    cd_statistics,
+    data_statistics,
+    exact_statistics,
+    pcd_statistics,
+    tempering_statistics,
+)
+from skqg._utils import chunk_seeds, numba_threads
+
+# Clip the data mean used to initialise the visible biases, so constant columns start finite.
+_MEAN_MARGIN = 1e-3
+# Persistent chains when n_chains is None: at least this many, and at least one per batch row.
+_MIN_CHAINS = 50
+
+
+class RBMCoarseGrainer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Restricted Boltzmann machine whose hidden layer is a learned coarse-graining.
+
+    A bipartite energy model of visible units ``v`` and Bernoulli hidden units ``h`` with
+    energy ``E(v, h) = -a.v - b.h - h^T W v`` (``a`` = ``intercept_visible_``,
+    ``b`` = ``intercept_hidden_``, ``W`` = ``components_``); with Gaussian visible units the
+    term ``-a.v`` becomes ``|v - a|^2 / 2``. Trained by stochastic gradient ascent on the
+    log-likelihood, with the model term of the gradient from contrastive divergence, persistent
+    chains, parallel tempering, or exact enumeration. Read more in the :ref:`API reference <api>`.
+
+    Parameters
+    ----------
+    n_components : int, default=256
+        Number of hidden units.
+    visible : {"bernoulli", "spin", "gaussian"}, default="bernoulli"
+        Visible unit type: ``"bernoulli"`` takes values in {0, 1} (values in [0, 1] are
+        accepted as mean-field input), ``"spin"`` takes Ising spins in {-1, +1},
+        ``"gaussian"`` real values with unit variance (standardise the data first).
+    method : {"cd", "pcd", "pt", "exact"}, default="pcd"
+        How the model term of the gradient is estimated: ``"cd"`` runs ``k`` Gibbs sweeps
+        from the mini-batch (CD-k); ``"pcd"`` keeps ``n_chains`` persistent chains;
+        ``"pt"`` keeps persistent chains at 10 inverse temperatures from 1 to 0.1 and swaps
+        neighbours (for multimodal models such as the ordered Ising phase); ``"exact"``
+        enumerates the smaller binary layer (at most 20 units; hidden units for Gaussian
+        visible units), which gives the exact gradient.
+    k : int, default=1
+        Gibbs sweeps per update (``cd``, ``pcd``, ``pt``).
+    learning_rate : float, default=0.05
+        Step size of the gradient ascent (per-sample mean gradient).
+    batch_size : int, default=20
+        Rows per mini-batch.
+    n_iter : int, default=20
+        Passes over the training data (epochs) in ``fit``.
+    momentum : float, default=0.9
+        Classical momentum coefficient, in [0, 1).
+    weight_decay : float, default=1e-4
+        L2 penalty on the weights.
+    l1 : float, default=0.0
+        L1 penalty on the weights (sparse, local receptive fields).
+    n_chains : int, default=None
+        Persistent chains for ``pcd`` and ``pt`` (per temperature); ``None`` means
+        ``batch_size``. Ignored by ``cd`` (chains start at the batch) and ``exact``.
+    random_state : int, RandomState instance or None, default=None
+        Controls initialisation, mini-batch order, Gibbs sampling and annealed importance
+        sampling. Pass an int for reproducible results (independent of ``n_jobs``).
+    verbose : int, default=0
+        Print the reconstruction error and time per epoch.
+    n_jobs : int, default=None
+        Numba threads for the sampling kernels (``None``: the current setting, ``-1``: all).
+        Results do not depend on it.
+
+    Attributes
+    ----------
+    components_ : ndarray of shape (n_components, n_features)
+        Weights ``W``; row ``j`` is hidden unit ``j``'s receptive field.
+    intercept_hidden_ : ndarray of shape (n_components,)
+        Hidden biases ``b``.
+    intercept_visible_ : ndarray of shape (n_features,)
+        Visible biases ``a``.
+    h_samples_ : ndarray of shape (n_chains, n_components) or (10, n_chains, n_components)
+        Hidden states of the persistent chains (``pcd``; per temperature for ``pt``); empty
+        for ``cd`` and ``exact``.
+    n_iter_ : int
+        Epochs run by ``fit``, plus one per ``partial_fit`` call.
+    random_state_ : RandomState
+        The generator used for training and, when no ``random_state`` is given, sampling.
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during ``fit``, when they are all strings.
+
+    See Also
+    --------
+    sklearn.neural_network.BernoulliRBM : Bernoulli visible units, PCD-1, pseudo-likelihood.
+    skqg.rg.block_spin : The classical coarse-graining to compare the hidden layer against.
+
+    References
+    ----------
+    G. E. Hinton, "A practical guide to training restricted Boltzmann machines", 2010.
+    T. Tieleman, "Training restricted Boltzmann machines using approximations to the likelihood
+    gradient", ICML 2008.
+    R. Salakhutdinov and I. Murray, "On the quantitative analysis of deep belief networks",
+    ICML 2008.
+    P. Mehta and D. J. Schwab, "An exact mapping between the variational renormalization group
+    and deep learning", arXiv:1410.3831, 2014.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skqg import RBMCoarseGrainer
+    >>> rng = np.random.RandomState(0)
+    >>> X = (rng.uniform(size=(200, 8)) < 0.3).astype(float)
+    >>> rbm = RBMCoarseGrainer(n_components=4, n_iter=5, random_state=0).fit(X)
+    >>> rbm.transform(X).shape
+    (200, 4)
+    >>> log_z, std_err, method = rbm.log_partition()
+    >>> method, std_err
+    ('exact', 0.0)
+    >>> bool(rbm.score(X) < 0)
+    True
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "visible": [StrOptions(set(VISIBLE_KINDS))],
+        "method": [StrOptions({"cd", "pcd", "pt", "exact"})],
+        "k": [Interval(Integral, 1, None, closed="left")],
+        "solver": [StrOptions({"adam", "sgd"})],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "n_iter": [Interval(Integral, 0, None, closed="left")],
+        "momentum": [Interval(Real, 0, 1, closed="left")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "l1": [Interval(Real, 0, None, closed="left")],
+        "n_chains": [Interval(Integral, 1, None, closed="left"), None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "n_jobs": [Integral, None],
+    }
+
+    def __init__(
+        self,
+        n_components=256,
+        *,
+        visible="bernoulli",
+        method="pcd",
+        k=1,
+        solver="adam",
+        learning_rate=0.03,
+        batch_size=10,
+        n_iter=20,
+        momentum=0.5,
+        weight_decay=1e-4,
+        l1=0.0,
+        n_chains=None,
+        random_state=None,
+        verbose=0,
+        n_jobs=None,
+    ):
+        self.n_components = n_components
+        self.visible = visible
+        self.method = method
+        self.k = k
+        self.solver = solver
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.n_iter = n_iter
+        self.momentum = momentum
+        self.weight_decay = weight_decay
+        self.l1 = l1
+        self.n_chains = n_chains
+        self.random_state = random_state
+        self.verbose = verbose
+        self.n_jobs = n_jobs
+
+    # ----------------------------------------------------------------- validation
+    @property
+    def _kind(self):
+        return VISIBLE_KINDS[self.visible]
+
+    def _check_visible(self, X, reset):
+        """Validate visible data (dense or CSR, float32/float64) and its domain."""
+        X = validate_data(
+            self, X, accept_sparse="csr", dtype=(np.float64, np.float32), reset=reset
+        )
+        values = X.data if sp.issparse(X) else X
+        if self.visible == "bernoulli" and values.size:
+            low, high = values.min(), values.max()
+            if low < 0 or high > 1:
+                raise ValueError(
+                    "visible='bernoulli' takes values in [0, 1] (binary data, or probabilities "
+                    f"as mean-field input); X has values in [{low:g}, {high:g}]. Rescale it "
+                    "(e.g. MinMaxScaler or a threshold) or use visible='gaussian'."
+                )
+        elif self.visible == "spin":
+            if sp.issparse(X) and X.nnz < X.shape[0] * X.shape[1]:
+                raise ValueError(
+                    "visible='spin' takes Ising spins in {-1, +1}; the sparse X has implicit "
+                    "zeros. Pass a dense array of spins (e.g. 2 * X - 1 for {0, 1} data)."
+                )
+            bad = (values != 1) & (values != -1)
+            if np.any(bad):
+                raise ValueError(
+                    "visible='spin' takes Ising spins in {-1, +1}; X has "
+                    f"{int(np.count_nonzero(bad))} other values (e.g. {values[bad][0]:g}). "
+                    "Map {0, 1} data with 2 * X - 1, or use visible='bernoulli'."
+                )
+        return X
+
+    def _check_hidden(self, H):
+        H = check_array(H, dtype=(np.float64, np.float32))
+        if H.shape[1] != self.components_.shape[0]:
+            raise ValueError(
+                f"H has {H.shape[1]} columns, but {type(self).__name__} has "
+                f"{self.components_.shape[0]} hidden units (n_components)."
+            )
+        if H.size and (H.min() < 0 or H.max() > 1):
+            raise ValueError(
+                "Hidden units are Bernoulli: H must hold values in [0, 1] (states or "
+                f"probabilities); it has values in [{H.min():g}, {H.max():g}]."
+            )
+        return H
+
+    def _check_enumerable(self, n_features):
+        size = enumerated_layer_size(n_features, self.n_components, self._kind)
+        if size > MAX_AUTO_ENUMERATION:
+            raise ValueError(
+                f"method='exact' enumerates all 2**{size} states of the smaller binary layer "
+                f"(n_components={self.n_components}, n_features={n_features}, "
+                f"visible={self.visible!r}); at most {MAX_AUTO_ENUMERATION} units are allowed. "
+                "Use fewer hidden units or method='pcd' / 'pt'."
+            )
+
+    # ----------------------------------------------------------------- training
+    def _initialise(self, X, rng):
+        n_features = X.shape[1]
+        dtype = X.dtype
+        self.components_ = rng.normal(0.0, 0.01, (self.n_components, n_features)).astype(dtype)
+        self.intercept_hidden_ = np.zeros(self.n_components, dtype=dtype)
+        mean = np.asarray(X.mean(axis=0), dtype=np.float64).ravel()
+        # Start the visible biases at the independent-unit fit of the data (Hinton 2010, 8.1).
+        if self.visible == "bernoulli":
+            p = np.clip(mean, _MEAN_MARGIN, 1 - _MEAN_MARGIN)
+            a = np.log(p) - np.log1p(-p)
+        elif self.visible == "spin":
+            a = np.arctanh(np.clip(mean, -1 + 2 * _MEAN_MARGIN, 1 - 2 * _MEAN_MARGIN))
+        else:
+            a = mean
+        self.intercept_visible_ = a.astype(dtype)
+        self._optimizer_state = GradientAscent.initial_state(
+            (self.components_, self.intercept_visible_, self.intercept_hidden_)
+        )
+        n_chains = max(self.batch_size, _MIN_CHAINS) if self.n_chains is None else self.n_chains
+        if self.method == "pcd":
+            shape = (n_chains, self.n_components)
+        elif self.method == "pt":
+            shape = (len(TEMPERING_BETAS), n_chains, self.n_components)
+        else:
+            shape = (0, self.n_components)
+        self.h_samples_ = np.zeros(shape, dtype=dtype)
+        self.n_iter_ = 0
+
+    def _update(self, V, optimizer, rng):
+        W, a, b = self.components_, self.intercept_visible_, self.intercept_hidden_
+        positive = data_statistics(V, W, b)
+        if self.method == "exact":
+            negative = exact_statistics(W, a, b, self._kind)
+        elif self.method == "cd":
+            negative = cd_statistics(V, W, a, b, self._kind, self.k, rng)
+        elif self.method == "pcd":
+            negative = pcd_statistics(self.h_samples_, W, a, b, self._kind, self.k, rng)
+        else:
+            negative = tempering_statistics(self.h_samples_, W, a, b, self._kind, self.k, rng)
+        optimizer.step(W, a, b, positive, negative)
+
+    def _run_epoch(self, X, rng, learning_rate):
+        optimizer = GradientAscent(
+            self.solver, learning_rate, self.momentum, self.weight_decay, self.l1,
+            self._optimizer_state,
+        )
+        n_samples = X.shape[0]
+        order = rng.permutation(n_samples)
+        for start in range(0, n_samples, self.batch_size):
+            self._update(X[order[start : start + self.batch_size]], optimizer, rng)
+        if not np.all(np.isfinite(self.components_)):
+            raise FloatingPointError(
+                "Training diverged (non-finite weights); lower learning_rate or momentum"
+                + (", or standardise X" if self.visible == "gaussian" else "")
+                + "."
+            )
+        self.n_iter_ += 1
+
+    def _report(self, X, began):
+        if not self.verbose:
+            return
+        sample = X[: min(X.shape[0], 1000)]
+        reconstruction = self.inverse_transform(self.transform(sample))
+        diff = (sample.toarray() if sp.issparse(sample) else sample) - reconstruction
+        error = float(np.mean(diff**2))
+        print(
+            f"[{type(self).__name__}] Iteration {self.n_iter_}, reconstruction error = "
+            f"{error:.5f}, time = {time.perf_counter() - began:.2f}s"
+        )
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Fit the model to the data X.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data (float32 or float64; dense or CSR), in the domain of ``visible``.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : RBMCoarseGrainer
+            The fitted estimator.
+        """
+        X = self._check_visible(X, reset=True)
+        if self.method == "exact":
+            self._check_enumerable(X.shape[1])
+        rng = check_random_state(self.random_state)
+        self._initialise(X, rng)
+        self.random_state_ = rng
+        began = time.perf_counter()
+        with numba_threads(self.n_jobs):
+            for epoch in range(self.n_iter):
+                # The step size decays linearly over fit, ending at 1 / n_iter of its start:
+                # large early steps, then averaging out the gradient noise.
+                decay = 1.0 - epoch / self.n_iter
+                self._run_epoch(X, rng, self.learning_rate * decay)
+                self._report(X, began)
+        self._partition_cache = {}
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """Run one pass of mini-batch updates over X (initialising on the first call).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A chunk of training data.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : RBMCoarseGrainer
+            The updated estimator.
+        """
+        first = not hasattr(self, "components_")
+        X = self._check_visible(X, reset=first)
+        if self.method == "exact":
+            self._check_enumerable(X.shape[1])
+        if first:
+            self.random_state_ = check_random_state(self.random_state)
+            self._initialise(X, self.random_state_)
+        with numba_threads(self.n_jobs):
+            self._run_epoch(X, self.random_state_, self.learning_rate)
+        self._partition_cache = {}
+        return self
+
+    # ----------------------------------------------------------------- inference
+    def transform(self, X):
+        """Hidden-unit probabilities P(h = 1 | v): the coarse-grained representation.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Visible data.
+
+        Returns
+        -------
+        H : ndarray of shape (n_samples, n_components)
+            Same dtype as X.
+        """
+        check_is_fitted(self)
+        X = self._check_visible(X, reset=False)
+        with numba_threads(self.n_jobs):
+            W = self.components_.astype(X.dtype, copy=False)
+            return hidden_means(X, W, self.intercept_hidden_.astype(X.dtype, copy=False))
+
+    def inverse_transform(self, H):
+        """Visible means E[v | h]: map hidden states or probabilities back to the data space.
+
+        Parameters
+        ----------
+        H : array-like of shape (n_samples, n_components)
+            Hidden states or probabilities, in [0, 1].
+
+        Returns
+        -------
+        V : ndarray of shape (n_samples, n_features)
+            Same dtype as H.
+        """
+        check_is_fitted(self)
+        H = self._check_hidden(H)
+        with numba_threads(self.n_jobs):
+            return visible_means(
+                H,
+                self.components_.astype(H.dtype, copy=False),
+                self.intercept_visible_.astype(H.dtype, copy=False),
+                self._kind,
+            )
+
+    def gibbs(self, V, *, n_steps=1, random_state=None):
+        """Run Gibbs sweeps v -> h -> v from each row of V.
+
+        Parameters
+        ----------
+        V : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Starting visible states.
+        n_steps : int, default=1
+            Number of sweeps.
+        random_state : int, RandomState instance or None, default=None
+            ``None`` draws from ``random_state_`` (advancing it), as BernoulliRBM does.
+
+        Returns
+        -------
+        V_new : ndarray of shape (n_samples, n_features)
+            Visible samples after ``n_steps`` sweeps.
+        """
+        check_is_fitted(self)
+        V = self._check_visible(V, reset=False)
+        if sp.issparse(V):
+            V = V.toarray()
+        rng = self.random_state_ if random_state is None else check_random_state(random_state)
+        with numba_threads(self.n_jobs):
+            return self._gibbs(V, _check_steps(n_steps), rng)
+
+    def _gibbs(self, V, n_steps, rng):
+        W = self.components_.astype(V.dtype, copy=False)
+        a = self.intercept_visible_.astype(V.dtype, copy=False)
+        b = self.intercept_hidden_.astype(V.dtype, copy=False)
+        return gibbs_steps(V, W, a, b, self._kind, n_steps, rng)
+
+    def sample(self, n_samples=1, *, n_steps=1000, random_state=None):
+        """Draw visible configurations from the model by block Gibbs sampling.
+
+        Each sample is the end of its own chain, started from the visible biases alone.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of independent chains (and samples).
+        n_steps : int, default=1000
+            Gibbs sweeps per chain.
+        random_state : int, RandomState instance or None, default=None
+            ``None`` draws from ``random_state_``.
+
+        Returns
+        -------
+        V : ndarray of shape (n_samples, n_features)
+        """
+        check_is_fitted(self)
+        if isinstance(n_samples, bool) or not isinstance(n_samples, Integral) or n_samples < 1:
+            raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
+        rng = self.random_state_ if random_state is None else check_random_state(random_state)
+        with numba_threads(self.n_jobs):
+            V = base_visible_samples(int(n_samples), self.intercept_visible_, self._kind, rng)
+            return self._gibbs(V, _check_steps(n_steps), rng)
+
+    def free_energy(self, X):
+        """Free energy F(v) = -log sum_h exp(-E(v, h)) of each row, in nats.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        F : ndarray of float64, shape (n_samples,)
+        """
+        check_is_fitted(self)
+        X = self._check_visible(X, reset=False)
+        with numba_threads(self.n_jobs):
+            return self._free_energy(X)
+
+    def _free_energy(self, X):
+        W = self.components_.astype(X.dtype, copy=False)
+        b = self.intercept_hidden_.astype(X.dtype, copy=False)
+        return free_energy(X, W, self.intercept_visible_.astype(np.float64), b, self._kind)
+
+    def log_partition(self, method="auto", *, n_runs=100, n_betas=10000, random_state=None):
+        """Log partition function log Z of the fitted model, with its standard error.
+
+        Parameters
+        ----------
+        method : {"auto", "exact", "ais"}, default="auto"
+            ``"exact"`` sums over every state of the smaller binary layer (at most 30 units);
+            ``"ais"`` runs annealed importance sampling; ``"auto"`` is exact up to 20 units.
+        n_runs : int, default=100
+            AIS runs (the standard error shrinks as 1/sqrt(n_runs)).
+        n_betas : int, default=10000
+            AIS inverse temperatures.
+        random_state : int, RandomState instance or None, default=None
+            Seeds AIS; ``None`` uses the estimator's ``random_state``. Results are cached until
+            the model changes, so repeated calls (and ``score``) agree.
+
+        Returns
+        -------
+        LogPartition
+            Named tuple ``(log_z, std_err, method)``; ``std_err`` is 0 for exact enumeration.
+        """
+        check_is_fitted(self)
+        if method not in ("auto", "exact", "ais"):
+            raise ValueError(f"method must be 'auto', 'exact' or 'ais', got {method!r}.")
+        for name, value, low in (("n_runs", n_runs, 2), ("n_betas", n_betas, 2)):
+            if isinstance(value, bool) or not isinstance(value, Integral) or value < low:
+                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}.")
+        W, a, b = self.components_, self.intercept_visible_, self.intercept_hidden_
+        size = enumerated_layer_size(W.shape[1], W.shape[0], self._kind)
+        if method == "auto":
+            method = "exact" if size <= MAX_AUTO_ENUMERATION else "ais"
+        if method == "exact" and size > MAX_ENUMERATION:
+            raise ValueError(
+                f"Exact enumeration needs 2**{size} states here; at most {MAX_ENUMERATION} "
+                "units are feasible. Use method='ais'."
+            )
+        seed_source = self.random_state if random_state is None else random_state
+        key = (self._fingerprint(), method, n_runs, n_betas, _seed_key(seed_source))
+        cache = self.__dict__.setdefault("_partition_cache", {})
+        if key not in cache:
+            with numba_threads(self.n_jobs):
+                if method == "exact":
+                    cache[key] = LogPartition(exact_log_partition(W, a, b, self._kind), 0.0, method)
+                else:
+                    log_z, std_err, _ = ais_log_partition(
+                        W, a, b, self._kind, n_runs=n_runs, betas=default_betas(n_betas),
+                        seeds=chunk_seeds(seed_source, n_runs),
+                    )
+                    cache[key] = LogPartition(log_z, std_err, method)
+        return cache[key]
+
+    def _fingerprint(self):
+        digest = hashlib.blake2b(digest_size=16)
+        for array in (self.components_, self.intercept_visible_, self.intercept_hidden_):
+            digest.update(np.ascontiguousarray(array).tobytes())
+        digest.update(self.visible.encode())
+        return digest.hexdigest()
+
+    def score_samples(self, X):
+        """Log-likelihood log p(v) of each row, in nats: -F(v) - log Z.
+
+        log Z comes from :meth:`log_partition` with ``method="auto"`` (exact when the smaller
+        binary layer has at most 20 units, AIS otherwise); it is deterministic for a fixed
+        ``random_state`` and cached. For Gaussian visible units this is a log-density.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_likelihood : ndarray of float64, shape (n_samples,)
+        """
+        check_is_fitted(self)
+        X = self._check_visible(X, reset=False)
+        with numba_threads(self.n_jobs):
+            energy = self._free_energy(X)
+        return -energy - self.log_partition().log_z
+
+    def score(self, X, y=None):
+        """Mean log-likelihood of X in nats (higher is better; used by GridSearchCV).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        score : float
+        """
+        return float(np.mean(self.score_samples(X)))
+
+    @property
+    def _n_features_out(self):
+        return self.components_.shape[0]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+
+def _check_steps(n_steps):
+    if isinstance(n_steps, bool) or not isinstance(n_steps, Integral) or n_steps < 0:
+        raise ValueError(f"n_steps must be a non-negative integer, got {n_steps!r}.")
+    return int(n_steps)
+
+
+def _seed_key(random_state):
+    # Integers and None are stable cache keys; a RandomState is keyed by identity.
+    if random_state is None or isinstance(random_state, Integral):
+        return random_state
+    return id(random_state)
