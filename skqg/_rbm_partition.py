@@ -106,7 +106,8 @@ def exact_model_moments(W, a, b, kind):
         field = states @ coupling
         field += field_bias
         log_weight = states @ state_bias
-        log_normalisers_and_means(field, kind_b, log_weight)
+        # Blocks of 2**13 states are worth a parallel region even between BLAS calls.
+        log_normalisers_and_means(field, kind_b, log_weight, parallel_min=1 << 15)
         block_peak = log_weight.max()
         if block_peak > peak:
             rescale = np.exp(peak - block_peak)

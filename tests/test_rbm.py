@@ -414,3 +414,30 @@ def test_clone_pickle_and_rbm_flow():
     assert flow.shape == (4, 20, 12)
     assert set(np.unique(flow)) <= {-1.0, 1.0}
     np.testing.assert_array_equal(flow, rbm_flow(est, X[:20], 3, random_state=0))
+
+
+def test_verbose_reports_each_epoch(capsys):
+    RBMCoarseGrainer(3, n_iter=2, verbose=1, random_state=0).fit(binary_data())
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2
+    assert lines[1].startswith("[RBMCoarseGrainer] Iteration 2, reconstruction error = ")
+
+
+def test_persistent_chain_shapes_and_float32_log_partition():
+    X = binary_data()
+    pt = RBMCoarseGrainer(3, method="pt", n_chains=7, n_iter=1, random_state=0).fit(X)
+    assert pt.h_samples_.shape == (10, 7, 3)
+    pcd = RBMCoarseGrainer(3, n_iter=1, batch_size=80, random_state=0).fit(X)
+    assert pcd.h_samples_.shape == (80, 3)
+    est32 = RBMCoarseGrainer(5, n_iter=2, random_state=0).fit(X.astype(np.float32))
+    W, a, b = (
+        p.astype(np.float64)
+        for p in (est32.components_, est32.intercept_visible_, est32.intercept_hidden_)
+    )
+    exact = exact_log_partition(W, a, b, KIND_BERNOULLI)
+    assert est32.log_partition().log_z == pytest.approx(exact, abs=1e-9)
+    ais = est32.log_partition("ais", n_runs=50, n_betas=500, random_state=0)
+    assert abs(ais.log_z - exact) < max(4 * ais.std_err, 0.02)
+    np.testing.assert_allclose(
+        est32.score_samples(X.astype(np.float32)), fitted(W, a, b).score_samples(X), atol=1e-4
+    )

@@ -106,9 +106,12 @@ def _standard_normal(state):
     return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
 
 
-# Below this many elements a kernel runs on the calling thread: a parallel region's start-up
-# (and, on a loaded machine, waiting for busy cores) costs more than the work.
-PARALLEL_MIN_ELEMENTS = 1 << 15
+# Below this many elements a kernel runs on the calling thread. A parallel region costs more
+# than its start-up: afterwards the OpenMP workers spin-wait, and a multi-threaded BLAS call
+# right after it (the next Gibbs half-step) ran 30x slower here (1 ms -> 30 ms for a
+# 100 x 1024 x 256 product). Training alternates BLAS and these kernels at batch sizes far
+# below this, so it stays serial; large one-shot transforms still use every thread.
+PARALLEL_MIN_ELEMENTS = 1 << 20
 
 
 @njit(cache=True, inline="always")
@@ -269,17 +272,18 @@ def _log_normalisers_and_means_parallel(field, kind, log_norm):
         _log_normaliser_and_mean_row(i, field, kind, log_norm)
 
 
-def log_normalisers_and_means(field, kind, log_norm):
+def log_normalisers_and_means(field, kind, log_norm, parallel_min=PARALLEL_MIN_ELEMENTS):
     """``log_norm[i] += sum_j log_normaliser(field[i, j])``; ``field`` becomes the unit means.
 
     Used by exact enumeration: one pass over a block of states gives each state's log-weight
     and the conditional means of the summed-out layer. For binary units the log1p terms, each
     log(1 + e) with e in (0, 1], are multiplied up and logged once per 256 units (the product
-    stays below 2**256), which saves most of the logarithms.
+    stays below 2**256), which saves most of the logarithms. Runs in parallel from
+    ``parallel_min`` elements.
     """
     kernel = (
         _log_normalisers_and_means_parallel
-        if field.size >= PARALLEL_MIN_ELEMENTS
+        if field.size >= parallel_min
         else _log_normalisers_and_means_serial
     )
     kernel(field, int(kind), log_norm)

@@ -1,0 +1,59 @@
+"""Fused parameter updates: penalties, moment estimates and the step in one pass over the weights.
+
+A NumPy Adam step over a (256, 1024) weight matrix makes about ten passes and five temporaries;
+at batch 100 that is a third of the time of the matrix products it follows. Rows run in parallel
+when the matrix is large enough to pay for the threads.
+"""
+
+import math
+
+from numba import njit, prange
+
+from skqg._kernels.gibbs import PARALLEL_MIN_ELEMENTS
+
+
+@njit(cache=True, inline="always")
+def _update_row(i, param, grad, first, second, rate, momentum, beta2, epsilon, decay, l1, adam):
+    for j in range(param.shape[1]):
+        w = param[i, j]
+        g = grad[i, j] - decay * w
+        if l1 != 0.0 and w != 0.0:
+            g -= l1 if w > 0.0 else -l1
+        if adam:
+            m = momentum * first[i, j] + (1.0 - momentum) * g
+            s = beta2 * second[i, j] + (1.0 - beta2) * g * g
+            first[i, j] = m
+            second[i, j] = s
+            param[i, j] = w + rate * m / (math.sqrt(s) + epsilon)
+        else:
+            m = momentum * first[i, j] + rate * g
+            first[i, j] = m
+            param[i, j] = w + m
+
+
+@njit(cache=True)
+def _update_serial(param, grad, first, second, rate, momentum, beta2, epsilon, decay, l1, adam):
+    for i in range(param.shape[0]):
+        _update_row(i, param, grad, first, second, rate, momentum, beta2, epsilon, decay, l1, adam)
+
+
+@njit(parallel=True, cache=True)
+def _update_parallel(param, grad, first, second, rate, momentum, beta2, epsilon, decay, l1, adam):
+    for i in prange(param.shape[0]):
+        _update_row(i, param, grad, first, second, rate, momentum, beta2, epsilon, decay, l1, adam)
+
+
+def ascent_step(param, grad, first, second, *, rate, momentum, beta2, epsilon, decay, l1, adam):
+    """One in-place gradient-ascent step on a 2-D parameter.
+
+    The penalised gradient is ``g = grad - decay * param - l1 * sign(param)``. With ``adam``:
+    ``first = momentum first + (1 - momentum) g``, ``second = beta2 second + (1 - beta2) g^2``,
+    ``param += rate first / (sqrt(second) + epsilon)`` (``rate`` includes the bias corrections).
+    Otherwise classical momentum: ``first = momentum first + rate g``, ``param += first``
+    (``second`` is unused).
+    """
+    kernel = _update_parallel if param.size >= PARALLEL_MIN_ELEMENTS else _update_serial
+    kernel(
+        param, grad, first, second, float(rate), float(momentum), float(beta2), float(epsilon),
+        float(decay), float(l1), bool(adam),
+    )
