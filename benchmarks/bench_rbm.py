@@ -67,7 +67,7 @@ def goal_likelihood(quick, seeds):
         ours.append(est.score(X_test))
         label = f"skqg defaults, {est.n_iter_} epochs, random_state={seed}"
         print(f"{label:<52} {ours[-1]:>9.3f} {est.score(X_train):>8.3f} {elapsed:>6.1f}s")
-    n_exact = 20 if quick else 300
+    n_exact = 20 if quick else 400
     began = time.perf_counter()
     exact = RBMCoarseGrainer(
         16, method="exact", batch_size=len(X_train), learning_rate=0.1, n_iter=n_exact,

@@ -78,21 +78,28 @@ class RBMCoarseGrainer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         visible units), which gives the exact gradient.
     k : int, default=1
         Gibbs sweeps per update (``cd``, ``pcd``, ``pt``).
-    learning_rate : float, default=0.05
-        Step size of the gradient ascent (per-sample mean gradient).
-    batch_size : int, default=20
+    solver : {"adam", "sgd"}, default="adam"
+        ``"adam"`` scales each step by running moment estimates of the gradient (Kingma &
+        Ba 2015), with ``momentum`` as the first-moment decay; ``"sgd"`` is classical momentum.
+    learning_rate : float, default=0.03
+        Initial step size. In ``fit`` it decays linearly over the epochs, ending at
+        ``learning_rate / n_iter``: large early steps, then averaging out the gradient noise
+        of the sampled model term. ``partial_fit`` uses it unchanged.
+    batch_size : int, default=10
         Rows per mini-batch.
     n_iter : int, default=20
         Passes over the training data (epochs) in ``fit``.
-    momentum : float, default=0.9
-        Classical momentum coefficient, in [0, 1).
+    momentum : float, default=0.5
+        First-moment decay (Adam's beta1) or classical momentum coefficient (``sgd``), in
+        [0, 1).
     weight_decay : float, default=1e-4
         L2 penalty on the weights.
     l1 : float, default=0.0
         L1 penalty on the weights (sparse, local receptive fields).
     n_chains : int, default=None
         Persistent chains for ``pcd`` and ``pt`` (per temperature); ``None`` means
-        ``batch_size``. Ignored by ``cd`` (chains start at the batch) and ``exact``.
+        ``max(batch_size, 50)``: many chains per small batch keep the model term's noise down.
+        Ignored by ``cd`` (chains start at the batch) and ``exact``.
     random_state : int, RandomState instance or None, default=None
         Controls initialisation, mini-batch order, Gibbs sampling and annealed importance
         sampling. Pass an int for reproducible results (independent of ``n_jobs``).

@@ -23,6 +23,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy.optimize import brentq
+from scipy.special import expit
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils.validation import check_is_fitted
 
@@ -376,6 +377,10 @@ def rbm_flow(estimator, X, n_steps, *, mean_field=False, random_state=None):
         If false, each step is a Gibbs step ``estimator.gibbs(V, random_state=rng)``. If true,
         each step is the deterministic mean-field reconstruction
         ``estimator.inverse_transform(estimator.transform(V))`` and ``random_state`` is unused.
+        From the second step on, the states are conditional means (magnetisations in (-1, 1)
+        for spins), which ``transform`` refuses as data; for RBMs (estimators with
+        ``components_`` and ``intercept_hidden_``) the hidden means
+        ``sigmoid(V @ components_.T + intercept_hidden_)`` are then computed directly.
     random_state : int, RandomState instance or None, default=None
         Seeds the Gibbs steps. One ``RandomState`` (from
         :func:`sklearn.utils.check_random_state`) is passed to every step, so an integer makes
@@ -423,13 +428,31 @@ def rbm_flow(estimator, X, n_steps, *, mean_field=False, random_state=None):
     rng = check_random_state(random_state)
     states = [X]
     visible = X
-    for _ in range(n_steps):
+    for step in range(n_steps):
         if mean_field:
-            visible = estimator.inverse_transform(estimator.transform(visible))
+            hidden = (
+                estimator.transform(visible)
+                if step == 0
+                else _mean_field_hidden(estimator, visible)
+            )
+            visible = estimator.inverse_transform(hidden)
         else:
             visible = estimator.gibbs(visible, random_state=rng)
         states.append(np.asarray(visible))
     return np.stack(states)
+
+
+def _mean_field_hidden(estimator, visible):
+    """P(h = 1 | v) for mean-field visible states, which may lie inside the unit domain.
+
+    After the first step the visible states are conditional means (e.g. magnetisations in
+    (-1, 1) for spins), which ``transform`` rightly refuses as data. For estimators with the
+    RBM parameters of scikit-learn's BernoulliRBM the hidden means are computed directly.
+    """
+    if hasattr(estimator, "components_") and hasattr(estimator, "intercept_hidden_"):
+        field = np.asarray(visible, dtype=np.float64) @ estimator.components_.T
+        return expit(field + estimator.intercept_hidden_)
+    return estimator.transform(visible)
 
 
 # --- Ising thermometer ---------------------------------------------------------------------

@@ -469,3 +469,15 @@ def test_parallel_tempering_crosses_between_modes_that_gibbs_cannot():
     assert down_fraction["pcd"] < 0.05
     # The model is symmetric: tempered chains spend about half their time in each mode.
     assert 0.3 < down_fraction["pt"] < 0.7
+
+
+def test_mean_field_flow_of_a_spin_rbm_stays_inside_the_domain():
+    X = 2 * binary_data() - 1
+    est = RBMCoarseGrainer(4, visible="spin", n_iter=3, random_state=0).fit(X)
+    flow = rbm_flow(est, X[:20], 3, mean_field=True)
+    W, a, b = est.components_, est.intercept_visible_, est.intercept_hidden_
+    expected = X[:20]
+    for step in range(1, 4):
+        expected = np.tanh(expit(expected @ W.T + b) @ W + a)
+        np.testing.assert_allclose(flow[step], expected, rtol=1e-10)
+    assert np.all(np.abs(flow[1:]) < 1)
