@@ -75,7 +75,9 @@ class RBMCoarseGrainer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         ``"pt"`` keeps persistent chains at 10 inverse temperatures from 1 to 0.1 and swaps
         neighbours (for multimodal models such as the ordered Ising phase); ``"exact"``
         enumerates the smaller binary layer (at most 20 units; hidden units for Gaussian
-        visible units), which gives the exact gradient.
+        visible units), which gives the exact gradient. Each ``exact`` update enumerates
+        2**n states (about 0.1 s at 16 x 64 units), so give it large batches, e.g. the whole
+        training set with ``learning_rate=0.1`` and a few hundred epochs.
     k : int, default=1
         Gibbs sweeps per update (``cd``, ``pcd``, ``pt``).
     solver : {"adam", "sgd"}, default="adam"

@@ -151,17 +151,31 @@ def test_sample_layer_draws_the_conditional_law(visible):
         assert set(np.unique(sample)) <= set(ALPHABETS[visible])
 
 
-def test_sample_layer_rows_do_not_depend_on_thread_count():
+def test_kernels_do_not_depend_on_thread_count_or_the_serial_parallel_switch():
     import numba
 
+    from skqg._kernels import gibbs
+    from skqg._kernels.ais import ais_log_weights
+
     field = np.random.RandomState(1).normal(size=(64, 32))
-    outputs = []
-    for threads in (1, numba.config.NUMBA_NUM_THREADS):
-        numba.set_num_threads(threads)
-        sample = np.empty_like(field)
-        sample_layer(field, np.zeros(32), 1.0, 1.0, KIND_BERNOULLI, 11, field.copy(), sample)
-        outputs.append(sample)
-    np.testing.assert_array_equal(*outputs)
+    bias = np.zeros(32)
+    W, a, b = random_model(5, 8, scale=0.5)
+    outputs, weights = [], []
+    previous = numba.get_num_threads()
+    try:
+        for threads in (1, numba.config.NUMBA_NUM_THREADS):
+            numba.set_num_threads(threads)
+            for kernel in (gibbs._sample_layer_serial, gibbs._sample_layer_parallel):
+                sample = np.empty_like(field)
+                kernel(field, bias, 1.0, 1.0, KIND_BERNOULLI, 11, field.copy(), sample)
+                outputs.append(sample)
+            weights.append(ais_log_weights(W, a, b, KIND_BERNOULLI, np.linspace(0, 1, 50),
+                                           np.arange(16)))
+    finally:
+        numba.set_num_threads(previous)
+    for other in outputs[1:]:
+        np.testing.assert_array_equal(outputs[0], other)
+    np.testing.assert_array_equal(weights[0], weights[1])
 
 
 # ------------------------------------------------------------------ estimator: exact quantities
