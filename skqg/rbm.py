@@ -589,7 +589,10 @@ class RBMCoarseGrainer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
 
         log Z comes from :meth:`log_partition` with ``method="auto"`` (exact when the smaller
         binary layer has at most 20 units, AIS otherwise); it is deterministic for a fixed
-        ``random_state`` and cached. For Gaussian visible units this is a log-density.
+        ``random_state`` and cached. For Gaussian visible units this is a log-density. AIS
+        costs O(100 runs x 10 000 betas x n_components x n_features): about 2 s at 64 x 16 and
+        80 s at 1024 x 256 on two cores. For a cheaper estimate with its standard error, use
+        ``-self.free_energy(X) - self.log_partition("ais", n_betas=1000).log_z``.
 
         Parameters
         ----------
