@@ -51,6 +51,7 @@ from scipy.special import expit
 
 import skqg
 from skqg import RBMCoarseGrainer
+from skqg._ising import CRITICAL_TEMPERATURE
 from skqg.datasets import make_ising
 from skqg.rg import (
     block_spin,
@@ -61,7 +62,7 @@ from skqg.rg import (
     receptive_field_spread,
 )
 
-T_C = 2.0 / np.log(1.0 + np.sqrt(2.0))
+T_C = CRITICAL_TEMPERATURE
 
 GOAL4_FULL = {
     "size": 40,

@@ -22,10 +22,9 @@ from skqg._kernels.gibbs import (
     mean_layer,
     sample_layer,
 )
+from skqg._utils import _SEED_BOUND
 
 VISIBLE_KINDS = {"bernoulli": KIND_BERNOULLI, "spin": KIND_SPIN, "gaussian": KIND_GAUSSIAN}
-
-_SEED_BOUND = 2**63 - 1
 
 
 def writable(array):

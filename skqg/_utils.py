@@ -11,6 +11,27 @@ from sklearn.utils import check_random_state
 _SEED_BOUND = 2**63 - 1
 
 
+def check_int(name, value, minimum):
+    """Return ``value`` as an int, or raise a ValueError naming ``name`` and the bound.
+
+    Parameters
+    ----------
+    name : str
+        The parameter's name, for the message.
+    value : object
+        Must be an integer (not a bool) and at least ``minimum``.
+    minimum : int
+        The smallest allowed value.
+
+    Returns
+    -------
+    int
+    """
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
+    return int(value)
+
+
 def max_numba_threads():
     """Return the hard ceiling on Numba threads in this process.
 

@@ -1,24 +1,17 @@
 """Data generators: real samplers, in the style of :mod:`sklearn.datasets` ``make_*`` functions."""
 
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 from sklearn.utils import check_random_state
 
 from ._ising import sample_ising
+from ._utils import check_int
 
 __all__ = ["make_ising"]
 
 _ALGORITHMS = ("auto", "wolff", "metropolis")
 _BOUNDARIES = ("periodic", "open")
-
-
-def _check_int(name, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
-    if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value}.")
-    return int(value)
 
 
 def _check_temperatures(temperature):
@@ -242,8 +235,8 @@ def _make_ising_runs(
     ``runs`` holds one :class:`skqg._ising.TemperatureRun` per temperature (algorithm,
     autocorrelation time, thinning, burn-in), for the command line's summary.
     """
-    n_samples = _check_int("n_samples", n_samples, 1)
-    size = _check_int("size", size, 2)
+    n_samples = check_int("n_samples", n_samples, 1)
+    size = check_int("size", size, 2)
     temperatures = _check_temperatures(temperature)
     if isinstance(coupling, bool) or not isinstance(coupling, Real) or not np.isfinite(coupling):
         raise ValueError(f"coupling must be a finite real number, got {coupling!r}.")
@@ -251,11 +244,11 @@ def _make_ising_runs(
         raise ValueError(f"boundary must be one of {_BOUNDARIES}, got {boundary!r}.")
     if algorithm not in _ALGORITHMS:
         raise ValueError(f"algorithm must be one of {_ALGORITHMS}, got {algorithm!r}.")
-    n_chains = _check_int("n_chains", n_chains, 1)
+    n_chains = check_int("n_chains", n_chains, 1)
     if thinning != "auto":
-        thinning = _check_int("thinning", thinning, 1)
+        thinning = check_int("thinning", thinning, 1)
     if burn_in != "auto":
-        burn_in = _check_int("burn_in", burn_in, 0)
+        burn_in = check_int("burn_in", burn_in, 0)
     dtype = _check_dtype(dtype, spins)
     counts = _split_counts(n_samples, temperatures.size)
     rng = check_random_state(random_state)

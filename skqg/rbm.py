@@ -43,7 +43,7 @@ from skqg._rbm_training import (
     pcd_statistics,
     tempering_statistics,
 )
-from skqg._utils import chunk_seeds, numba_threads
+from skqg._utils import check_int, chunk_seeds, numba_threads
 
 # Clip the data mean used to initialise the visible biases, so constant columns start finite.
 _MEAN_MARGIN = 1e-3
@@ -471,7 +471,7 @@ class RBMCoarseGrainer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             V = V.toarray()
         rng = self.random_state_ if random_state is None else check_random_state(random_state)
         with numba_threads(self.n_jobs):
-            return self._gibbs(V, _check_steps(n_steps), rng)
+            return self._gibbs(V, check_int("n_steps", n_steps, 0), rng)
 
     def _gibbs(self, V, n_steps, rng):
         W = self.components_.astype(V.dtype, copy=False)
@@ -498,12 +498,11 @@ class RBMCoarseGrainer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         V : ndarray of shape (n_samples, n_features)
         """
         check_is_fitted(self)
-        if isinstance(n_samples, bool) or not isinstance(n_samples, Integral) or n_samples < 1:
-            raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
+        n_samples = check_int("n_samples", n_samples, 1)
         rng = self.random_state_ if random_state is None else check_random_state(random_state)
         with numba_threads(self.n_jobs):
-            V = base_visible_samples(int(n_samples), self.intercept_visible_, self._kind, rng)
-            return self._gibbs(V, _check_steps(n_steps), rng)
+            V = base_visible_samples(n_samples, self.intercept_visible_, self._kind, rng)
+            return self._gibbs(V, check_int("n_steps", n_steps, 0), rng)
 
     def free_energy(self, X):
         """Free energy F(v) = -log sum_h exp(-E(v, h)) of each row, in nats.
@@ -550,9 +549,7 @@ class RBMCoarseGrainer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         check_is_fitted(self)
         if method not in ("auto", "exact", "ais"):
             raise ValueError(f"method must be 'auto', 'exact' or 'ais', got {method!r}.")
-        for name, value, low in (("n_runs", n_runs, 2), ("n_betas", n_betas, 2)):
-            if isinstance(value, bool) or not isinstance(value, Integral) or value < low:
-                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}.")
+        n_runs, n_betas = check_int("n_runs", n_runs, 2), check_int("n_betas", n_betas, 2)
         W, a, b = self.components_, self.intercept_visible_, self.intercept_hidden_
         size = enumerated_layer_size(W.shape[1], W.shape[0], self._kind)
         if method == "auto":
@@ -632,12 +629,6 @@ class RBMCoarseGrainer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         tags.input_tags.sparse = True
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
-
-
-def _check_steps(n_steps):
-    if isinstance(n_steps, bool) or not isinstance(n_steps, Integral) or n_steps < 0:
-        raise ValueError(f"n_steps must be a non-negative integer, got {n_steps!r}.")
-    return int(n_steps)
 
 
 def _seed_key(random_state):

@@ -28,6 +28,7 @@ from sklearn.utils import check_array, check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from . import _kaufman
+from ._utils import check_int
 
 __all__ = [
     "block_spin",
@@ -46,12 +47,6 @@ _UNDEFINED_DIRECTION = 1e-9
 
 
 # --- validation helpers --------------------------------------------------------------------
-
-
-def _check_int(name, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
-    return int(value)
 
 
 def _check_lattice_shape(lattice_shape, n_sites, array_name, minimum_side=1):
@@ -209,7 +204,7 @@ def block_spin(X, lattice_shape, b=2, rule="majority"):
     """
     X = _check_dense_2d(X, "X")
     rows, cols = _check_lattice_shape(lattice_shape, X.shape[1], "X")
-    b = _check_int("b", b, 1)
+    b = check_int("b", b, 1)
     if rows % b or cols % b:
         raise ValueError(
             f"The block size b={b} must divide both sides of the lattice {(rows, cols)}; "
@@ -423,7 +418,7 @@ def rbm_flow(estimator, X, n_steps, *, mean_field=False, random_state=None):
     True
     """
     check_is_fitted(estimator)
-    n_steps = _check_int("n_steps", n_steps, 0)
+    n_steps = check_int("n_steps", n_steps, 0)
     X = _check_dense_2d(X, "X")
     rng = check_random_state(random_state)
     states = [X]
@@ -577,7 +572,7 @@ def exact_ising_energy(temperature, size, coupling=1.0):
     [-1.95112, -0.66114]
     """
     temperatures = _check_positive_finite("temperature", temperature)
-    size = _check_int("size", size, 2)
+    size = check_int("size", size, 2)
     coupling = _exact_coupling(coupling, size)
     energy = coupling * _kaufman.energy_per_site(size, coupling / temperatures)
     return float(energy) if energy.ndim == 0 else energy
@@ -635,7 +630,7 @@ def ising_temperature(energy_per_site, size, coupling=1.0, bounds=(0.05, 50.0)):
     >>> ising_temperature(energies, 16).round(8).tolist()
     [1.5, 2.269, 3.0]
     """
-    size = _check_int("size", size, 2)
+    size = check_int("size", size, 2)
     coupling = _exact_coupling(coupling, size)
     try:
         low, high = (float(bound) for bound in bounds)

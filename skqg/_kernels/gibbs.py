@@ -74,21 +74,6 @@ def log_normaliser(x, kind):
 
 
 @njit(cache=True, inline="always")
-def log_normaliser_and_mean(x, kind):
-    """``(log_normaliser(x, kind), conditional_mean(x, kind))`` sharing one exponential."""
-    if kind == KIND_GAUSSIAN:
-        return 0.5 * x * x + _HALF_LOG_2PI, x
-    if kind == KIND_SPIN:
-        ax = abs(x)
-        e = math.exp(-2.0 * ax)
-        t = (1.0 - e) / (1.0 + e)
-        return ax + math.log1p(e), t if x >= 0.0 else -t
-    e = math.exp(-abs(x))
-    p = 1.0 / (1.0 + e)
-    return max(x, 0.0) + math.log1p(e), p if x >= 0.0 else 1.0 - p
-
-
-@njit(cache=True, inline="always")
 def conditional_mean(x, kind):
     """Mean of one unit with natural parameter ``x``."""
     if kind == KIND_BERNOULLI:
