@@ -370,7 +370,8 @@ def test_bad_values_raise_and_leave_the_model_unchanged(visible, value, message)
     state = pickle.dumps(est)
     bad = X[:5].copy()
     bad[2, 3] = value
-    for method in (est.partial_fit, est.transform, est.score_samples, est.gibbs, est.fit):
+    methods = (est.partial_fit, est.transform, est.score_samples, est.free_energy, est.gibbs)
+    for method in (*methods, est.fit):
         with pytest.raises(ValueError, match=message):
             method(bad)
     assert pickle.dumps(est) == state
@@ -385,6 +386,14 @@ def test_wrong_feature_count_and_hidden_domain():
         est.inverse_transform(np.zeros((2, 5)))
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         est.inverse_transform(np.full((2, 4), 1.5))
+    with pytest.raises(ValueError, match="NaN"):
+        est.inverse_transform(np.full((2, 4), np.nan))
+    with pytest.raises(ValueError, match="2D array"):
+        est.transform(X[0])
+    with pytest.raises(ValueError, match="2D array"):
+        est.fit(X[0])
+    with pytest.raises(ValueError, match="n_runs"):
+        est.log_partition("ais", n_runs=2.5)
     with pytest.raises(ValueError, match="implicit zeros"):
         RBMCoarseGrainer(4, visible="spin").fit(sp.csr_matrix(X))
     with pytest.raises(ValueError, match="n_steps"):
