@@ -12,13 +12,16 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
 
 import skqg
-from skqg import RBMCoarseGrainer
+from skqg import RBMCoarseGrainer, WishartCovarianceModel
 
 ESTIMATORS = [
     # Gaussian visible units: the checks feed arbitrary real data, which Bernoulli units
     # ({0, 1} / [0, 1]) and spins ({-1, +1}) rightly refuse with a ValueError. Those modes get
     # the same API tests on valid data in tests/test_rbm.py.
     RBMCoarseGrainer(n_components=3, visible="gaussian", n_iter=3, random_state=0),
+    # Defaults: the checks feed 2-D observations (the 3-D form has its own API tests in
+    # tests/test_wishart.py).
+    WishartCovarianceModel(),
 ]
 
 EXPECTED_FAILED_CHECKS = {}
