@@ -89,8 +89,9 @@ class WishartCovarianceModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
     assume_centered : bool, default=False
         2-D input: if True the data are not centred (``location_`` is zero).
     tol : float, default=1e-6
-        Factor analysis stops when the mean log-likelihood per sample changes by less than
-        this. (``df_`` is always solved to 1e-10 relative.)
+        Factor analysis stops when the gradient of the mean log-likelihood per sample with
+        respect to the log noise variances is below this. (``df_`` is always solved to 1e-10
+        relative.)
     max_iter : int, default=1000
         Iteration cap of factor analysis and of the ``df`` Newton solver.
     n_jobs : int, default=None
@@ -228,8 +229,14 @@ class WishartCovarianceModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         previous = {k: v for k, v in vars(self).items() if k in _INPUT_ATTRIBUTES}
         try:
             X = validate_data(
-                self, X, allow_nd=True, dtype=[np.float64, np.float32], ensure_min_samples=2
+                self,
+                X,
+                allow_nd=True,
+                dtype=[np.float64, np.float32],
+                ensure_min_samples=2,
+                ensure_all_finite=False,
             )
+            _check_finite(X, "X")
             if X.ndim == _OBSERVATIONS:
                 self._fit_observations(X)
             elif X.ndim == _MATRICES:
@@ -426,7 +433,15 @@ class WishartCovarianceModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
 
     def _check_input(self, X, *, name="X"):
         check_is_fitted(self)
-        X = validate_data(self, X, allow_nd=True, dtype=[np.float64, np.float32], reset=False)
+        X = validate_data(
+            self,
+            X,
+            allow_nd=True,
+            dtype=[np.float64, np.float32],
+            reset=False,
+            ensure_all_finite=False,
+        )
+        _check_finite(X, name)
         if X.ndim != self._input_ndim:
             fitted = "2-D observations" if self._input_ndim == _OBSERVATIONS else "a 3-D stack"
             raise ValueError(
@@ -677,6 +692,20 @@ class WishartCovarianceModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         tags.input_tags.three_d_array = True
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+
+def _check_finite(X, name):
+    """Refuse NaN and infinity, saying where the first one is (row, or matrix for stacks)."""
+    finite = np.isfinite(X)
+    if not finite.all():
+        first = int(np.flatnonzero(~finite.reshape(len(X), -1).all(axis=1))[0])
+        kind = "NaN" if np.isnan(X).any() else "infinity"
+        where = "matrix" if X.ndim == _MATRICES else "row"
+        raise ValueError(
+            f"{name} contains {kind} (first in {where} {first}). WishartCovarianceModel needs "
+            "finite values: impute or drop missing entries (e.g. sklearn.impute.SimpleImputer "
+            "for observations) before fitting."
+        )
 
 
 def _cholesky_or_explain(matrix, what):
