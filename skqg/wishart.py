@@ -687,6 +687,28 @@ class WishartCovarianceModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             ratio = X.shape[1] / self.df_
         return eigenvalues, stats.marchenko_pastur_test(eigenvalues, ratio)
 
+    def input_margins(self, X):
+        """Rank and positive-definiteness margins of input, before any regularisation.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_matrices, p, p)
+            3-D models: the matrices themselves. 2-D models: observations, whose empirical
+            covariance about ``location_`` is examined (rank-deficient when
+            ``n_samples < n_features``).
+
+        Returns
+        -------
+        skqg.stats.SPDMargins
+            ``rank``, ``min_eigenvalue``, ``max_eigenvalue`` and ``condition_number`` (one
+            value per matrix for 3-D input).
+        """
+        X = self._check_input(X)
+        if X.ndim == _OBSERVATIONS:
+            centred = X.astype(np.float64, copy=False) - self.location_
+            return stats.spd_margins(centred.T @ centred / X.shape[0])
+        return stats.spd_margins(X)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.three_d_array = True

@@ -997,3 +997,19 @@ def test_evidence_is_scale_equivariant_at_extreme_magnitudes(factor):
         scaled.covariance_ / factor**2, reference.covariance_, rtol=1e-6, atol=0
     )
     assert scaled.prior_df_ == pytest.approx(reference.prior_df_, rel=1e-6)
+
+
+def test_input_margins_report_rank_before_regularisation():
+    rng = np.random.RandomState(5)
+    windows = rng.normal(size=(6, 5, 8))
+    S = np.einsum("nti,ntj->nij", windows, windows) / 5
+    model = WishartCovarianceModel().fit(S)
+    margins = model.input_margins(S)
+    np.testing.assert_array_equal(margins.rank, np.full(6, 5))
+    assert np.all(np.abs(margins.min_eigenvalue) < 1e-12 * margins.max_eigenvalue)
+    X = rng.normal(size=(30, 4))
+    observations = WishartCovarianceModel().fit(X).input_margins(X)
+    expected = np.linalg.eigvalsh(np.cov(X.T, bias=True))
+    assert int(observations.rank) == 4
+    assert observations.min_eigenvalue == pytest.approx(expected[0], rel=1e-10)
+    assert observations.condition_number == pytest.approx(expected[-1] / expected[0], rel=1e-10)
