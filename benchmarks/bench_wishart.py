@@ -26,7 +26,8 @@ Goal 5, rank-deficient stacks: 64x64 covariances of 32-sample windows.
 Goal 6, bad input: what each library says about NaN, inf, asymmetric, indefinite, 4-D, too few
 matrices and a single observation.
 
-Run ``python benchmarks/bench_wishart.py`` (1 to 2 minutes on 2 cores; ``--quick`` for a smoke
+Needs pyRiemann (``pip install ".[bench]"``). Run ``python benchmarks/bench_wishart.py`` (1 to 2
+minutes on 2 cores; ``--quick`` for a smoke
 run; ``--goal N`` for one goal). The full run's output is ``benchmarks/results/wishart.txt``.
 """
 
