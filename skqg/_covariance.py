@@ -198,11 +198,19 @@ def evidence_covariance(scatter, n_dof):
         ``(tau I + A) / (nu0 + n_dof - p - 1)``.
     prior : EvidencePrior
     """
-    p = scatter.shape[0]
     prior = evidence_prior(np.linalg.eigvalsh(scatter), n_dof)
-    covariance = scatter + prior.scale * np.eye(p)
-    covariance /= prior.df + n_dof - p - 1.0
+    covariance = _posterior_means(scatter[np.newaxis], [prior.df], [prior.scale], [n_dof])[0]
     return covariance, prior
+
+
+def _posterior_means(scatters, nu0, tau, n_dof):
+    """``(tau I + A) / (nu0 + n_dof - p - 1)`` for each scatter ``A`` of a stack."""
+    p = scatters.shape[1]
+    nu0, tau, n_dof = (np.asarray(v, dtype=np.float64) for v in (nu0, tau, n_dof))
+    out = scatters.copy()
+    out[:, np.arange(p), np.arange(p)] += tau[:, np.newaxis]
+    out /= (nu0 + n_dof - p - 1.0)[:, np.newaxis, np.newaxis]
+    return out
 
 
 def evidence_covariances(scatters, eigenvalues, n_dof, eps=None):
@@ -232,9 +240,7 @@ def evidence_covariances(scatters, eigenvalues, n_dof, eps=None):
     for start in range(0, k, chunk):
         part = slice(start, start + chunk)
         nu0, tau, _ = evidence_priors(eigenvalues[part], n_dof[part], eps)
-        out[part] = scatters[part]
-        out[part, np.arange(p), np.arange(p)] += tau[:, np.newaxis]
-        out[part] /= (nu0 + n_dof[part] - p - 1.0)[:, np.newaxis, np.newaxis]
+        out[part] = _posterior_means(scatters[part], nu0, tau, n_dof[part])
     return out
 
 

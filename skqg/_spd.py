@@ -175,10 +175,15 @@ def describe_singular(stack, singular, name, eps=None):
     p = stack.shape[1]
     where = f"{name}[{first}]" if len(stack) > 1 else name
     negative = f", {n_negative} negative eigenvalue{'s' * (n_negative != 1)}" if n_negative else ""
-    return (
+    message = (
         f"{where} is not positive definite: rank {int(ranks[0])} of {p}{negative}, smallest "
-        f"eigenvalue {eigenvalues[0, 0]:.3g} (largest {eigenvalues[0, -1]:.3g}); {len(index)} "
-        f"of {len(stack)} matrices are singular or indefinite (lowest rank {int(ranks.min())})."
+        f"eigenvalue {eigenvalues[0, 0]:.3g} (largest {eigenvalues[0, -1]:.3g})"
+    )
+    if len(stack) == 1:
+        return message + "."
+    return (
+        f"{message}; {len(index)} of {len(stack)} matrices are singular or indefinite (lowest "
+        f"rank {int(ranks.min())})."
     )
 
 
@@ -266,11 +271,6 @@ def expm(stack):
 def powm(stack, exponent):
     """Matrix power of each SPD matrix of a stack."""
     return spectral(stack, _k.POWER, exponent)[0]
-
-
-def triu_indices(p):
-    """Row-major upper-triangle indices of a ``p x p`` matrix (the ``vech`` order)."""
-    return np.triu_indices(p)
 
 
 def vech(stack, weight=SQRT2):

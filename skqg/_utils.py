@@ -1,7 +1,8 @@
-"""Small helpers shared by the estimators: Numba thread control and per-chunk seeding."""
+"""Small helpers shared by the estimators: scalar checks, Numba thread control and seeding."""
 
+import math
 from contextlib import contextmanager
-from numbers import Integral
+from numbers import Integral, Real
 
 import numba
 import numpy as np
@@ -30,6 +31,25 @@ def check_int(name, value, minimum):
     if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
     return int(value)
+
+
+def check_finite_real(name, value):
+    """Return ``value`` as a float, or raise a ValueError if it is not a finite real number.
+
+    Parameters
+    ----------
+    name : str
+        The parameter's name, for the message.
+    value : object
+        Must be a real number (not a bool), finite.
+
+    Returns
+    -------
+    float
+    """
+    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite real number, got {value!r}.")
+    return float(value)
 
 
 def max_numba_threads():

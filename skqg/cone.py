@@ -54,7 +54,6 @@ the cone: it is the explicit way in.
 import math
 import warnings
 from collections import namedtuple
-from numbers import Real
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
@@ -62,7 +61,7 @@ from sklearn.utils import check_random_state
 
 from . import _spd
 from ._kernels import spd as _k
-from ._utils import check_int
+from ._utils import check_finite_real, check_int
 
 __all__ = [
     "SelfDualityResiduals",
@@ -157,12 +156,6 @@ def _expand(stack, n):
     if len(stack) == n:
         return stack
     return np.ascontiguousarray(np.broadcast_to(stack, (n, *stack.shape[1:])))
-
-
-def _check_real(value, name):
-    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite real number, got {value!r}.")
-    return float(value)
 
 
 def _matrix_result(stack, single, dtype):
@@ -554,7 +547,7 @@ def geodesic(A, B, t, metric="affine"):
     [[2.25, 0.0], [0.0, 2.25]]
     """
     metric = _check_metric(metric)
-    t = _check_real(t, "t")
+    t = check_finite_real("t", t)
     if metric == "bures-wasserstein" and not 0.0 <= t <= 1.0:
         raise ValueError(
             f"t must lie in [0, 1] for the Bures-Wasserstein geodesic (McCann's interpolant is "
@@ -838,7 +831,7 @@ def mean(X, metric="affine", weights=None, *, tol=1e-10, max_iter=100):
             f"X must be a stack of SPD matrices of shape (n, p, p), got an array of shape "
             f"{np.shape(X)}. Wrap a single matrix as X[np.newaxis]."
         )
-    tol = _check_real(tol, "tol")
+    tol = check_finite_real("tol", tol)
     if tol <= 0:
         raise ValueError(f"tol must be positive, got {tol!r}.")
     max_iter = check_int("max_iter", max_iter, 1)
@@ -910,7 +903,7 @@ def project(X, min_eigenvalue=0.0):
     >>> project(np.array([[0.0, 1.0], [0.0, 0.0]]), min_eigenvalue=1.0).round(6).tolist()
     [[1.0, 0.0], [0.0, 1.0]]
     """
-    floor = _check_real(min_eigenvalue, "min_eigenvalue")
+    floor = check_finite_real("min_eigenvalue", min_eigenvalue)
     if floor < 0:
         raise ValueError(f"min_eigenvalue must be non-negative, got {min_eigenvalue!r}.")
     stack, single = _spd.as_float_stack(X, "X")
@@ -1092,7 +1085,7 @@ def self_duality_check(p, n_probes=100, random_state=None):
 
 
 def _check_weight(weight):
-    weight = _check_real(weight, "weight")
+    weight = check_finite_real("weight", weight)
     if weight <= 0:
         raise ValueError(f"weight must be positive, got {weight!r}.")
     return weight

@@ -1,12 +1,11 @@
 """Data generators: real samplers, in the style of :mod:`sklearn.datasets` ``make_*`` functions."""
 
-from numbers import Real
 
 import numpy as np
 from sklearn.utils import check_random_state
 
 from ._ising import sample_ising
-from ._utils import check_int
+from ._utils import check_finite_real, check_int
 
 __all__ = ["make_ising"]
 
@@ -238,8 +237,7 @@ def _make_ising_runs(
     n_samples = check_int("n_samples", n_samples, 1)
     size = check_int("size", size, 2)
     temperatures = _check_temperatures(temperature)
-    if isinstance(coupling, bool) or not isinstance(coupling, Real) or not np.isfinite(coupling):
-        raise ValueError(f"coupling must be a finite real number, got {coupling!r}.")
+    coupling = check_finite_real("coupling", coupling)
     if boundary not in _BOUNDARIES:
         raise ValueError(f"boundary must be one of {_BOUNDARIES}, got {boundary!r}.")
     if algorithm not in _ALGORITHMS:

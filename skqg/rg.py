@@ -19,7 +19,7 @@ as produced by :func:`skqg.datasets.make_ising`.
 """
 
 import math
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 from scipy.optimize import brentq
@@ -28,7 +28,7 @@ from sklearn.utils import check_array, check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from . import _kaufman
-from ._utils import check_int
+from ._utils import check_finite_real, check_int
 
 __all__ = [
     "block_spin",
@@ -100,14 +100,13 @@ def _spin_alphabet(X):
 
 
 def _check_coupling(coupling, *, nonzero=False):
-    if isinstance(coupling, bool) or not isinstance(coupling, Real) or not math.isfinite(coupling):
-        raise ValueError(f"coupling must be a finite real number, got {coupling!r}.")
+    coupling = check_finite_real("coupling", coupling)
     if nonzero and coupling == 0:
         raise ValueError(
             "coupling must be nonzero: with J = 0 the energy is 0 at every temperature, so it "
             "carries no information about the temperature."
         )
-    return float(coupling)
+    return coupling
 
 
 def _check_positive_finite(name, values):

@@ -329,16 +329,23 @@ def wishart_logpdf(X, df, scale):
     p = checked.matrices.shape[1]
     df, _ = _check_df(df, p)
     scale = _check_scale(scale, p, "scale")
-    whitened = _solve_lower(scale.factors[0], checked.factors)
+    out = _logpdf_from_factors(checked.factors, checked.logdets, df, scale.factors[0])
+    return out[0] if single else out
+
+
+def _logpdf_from_factors(factors, logdets, df, scale_factor):
+    """Wishart log-densities from validated Cholesky factors (of the matrices and the scale)."""
+    p = scale_factor.shape[0]
+    whitened = _solve_lower(scale_factor, factors)
     trace = np.einsum("kij,kij->k", whitened, whitened)
-    out = (
-        0.5 * (df - p - 1) * checked.logdets
+    scale_logdet = 2.0 * np.log(np.diag(scale_factor)).sum()
+    return (
+        0.5 * (df - p - 1) * logdets
         - 0.5 * trace
         - 0.5 * df * p * math.log(2.0)
-        - 0.5 * df * scale.logdets[0]
+        - 0.5 * df * scale_logdet
         - multigammaln(0.5 * df, p)
     )
-    return out[0] if single else out
 
 
 # --- sampling ----------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from sklearn.base import (
     TransformerMixin,
     _fit_context,
 )
-from sklearn.covariance import empirical_covariance, ledoit_wolf, oas, shrunk_covariance
+from sklearn.covariance import ledoit_wolf, oas, shrunk_covariance
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
@@ -25,12 +25,16 @@ from skqg._covariance import (
 )
 from skqg._kernels import spd as _kernels
 from skqg._utils import check_int, numba_threads
-from skqg.stats import _df_from_log_determinants
+from skqg.stats import _df_from_log_determinants, _logpdf_from_factors
 
 _OBSERVATIONS = 2
 _MATRICES = 3
 _INPUT_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
 
+_SINGULAR_COVARIANCE_HINT = (
+    "With fewer samples than features use shrinkage='evidence', 'oas', 'ledoit-wolf' or a float "
+    "instead of None."
+)
 _NO_REGULARISATION_HINT = (
     "Regularisation is off (shrinkage=None); use shrinkage='evidence' (the default) or a "
     "float in [0, 1] to fit rank-deficient matrices."
@@ -267,7 +271,8 @@ class WishartCovarianceModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         data = X.astype(np.float64, copy=False)
         location = np.zeros(n_features) if self.assume_centered else data.mean(axis=0)
         centred = data - location
-        empirical = empirical_covariance(centred, assume_centered=True)
+        scatter = centred.T @ centred
+        empirical = scatter / n_samples
         n_dof = n_samples if self.assume_centered else n_samples - 1
         fitted = {}
         if self.n_components is not None:
@@ -293,16 +298,16 @@ class WishartCovarianceModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
                 n_iter_=latent.n_iter,
             )
         else:
-            covariance, extra = self._shrunk_covariance(centred, empirical, n_dof)
+            covariance, extra = self._shrunk_covariance(centred, scatter, n_dof)
             fitted.update(extra, n_iter_=1)
-        factor = _cholesky_or_explain(covariance, "The estimated covariance")
+        factor, log_det = _covariance_factor(covariance, "The estimated covariance")
         self._set_fitted(
             fitted,
             location_=location,
             covariance_=covariance,
             precision_=cho_solve((factor, True), np.eye(n_features)),
             _factor=factor,
-            _log_det=2.0 * float(np.log(np.diag(factor)).sum()),
+            _log_det=log_det,
         )
         self._set_whitening(covariance)
         self._n_features_out = n_features if self.n_components is None else self.n_components
@@ -313,12 +318,12 @@ class WishartCovarianceModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             # Posterior mean of the latent z given x: (I + W^T Psi^-1 W)^-1 W^T Psi^-1 (x - m).
             self._latent_map = np.linalg.solve(inner, loadings_over_noise).T
 
-    def _shrunk_covariance(self, centred, empirical, n_dof):
+    def _shrunk_covariance(self, centred, scatter, n_dof):
         shrinkage = self.shrinkage
+        empirical = scatter / len(centred)
         if shrinkage is None:
             return empirical, {}
         if shrinkage == "evidence":
-            scatter = centred.T @ centred
             covariance, prior = evidence_covariance(scatter, n_dof)
             p = scatter.shape[0]
             weight = 1.0 - n_dof / (prior.df + n_dof - p - 1.0)
@@ -342,14 +347,13 @@ class WishartCovarianceModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
                 "n_components applies to 2-D observations; for a 3-D stack of matrices leave it "
                 "as None."
             )
-        stack, logdets, n_regularised = self._regularised_stack(X, "X", self.shrinkage)
-        p = stack.shape[1]
-        covariance = stack.mean(axis=0)
-        factor = _cholesky_or_explain(covariance, "The mean of the matrices")
-        log_det = 2.0 * float(np.log(np.diag(factor)).sum())
+        checked, n_regularised = self._regularised_stack(X, "X", self.shrinkage)
+        p = checked.matrices.shape[1]
+        covariance = checked.matrices.mean(axis=0)
+        factor, log_det = _covariance_factor(covariance, "The mean of the matrices")
         if self.df == "mle":
             df, n_iter = _df_from_log_determinants(
-                float(logdets.mean()), log_det, p, max_iter=self.max_iter
+                float(checked.logdets.mean()), log_det, p, max_iter=self.max_iter
             )
         else:
             if not self.df > p - 1:
@@ -373,7 +377,10 @@ class WishartCovarianceModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         self._n_features_out = p * (p + 1) // 2
 
     def _regularised_stack(self, X, name, shrinkage):
-        """Validated float64 stack with the ``shrinkage`` rule applied; also its log-dets."""
+        """The validated stack with the ``shrinkage`` rule applied, and how many it changed.
+
+        Returns an :class:`skqg._spd.SPDStack` (float64 matrices, Cholesky factors, log-dets).
+        """
         if shrinkage in ("oas", "ledoit-wolf"):
             raise ValueError(
                 f"shrinkage={shrinkage!r} needs the observations behind each matrix; for "
@@ -385,19 +392,20 @@ class WishartCovarianceModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
                 stack, _ = _spd.as_float_stack(X, name)
                 stack = _shrink_to_identity(_spd.symmetrised(stack, name, X.dtype), shrinkage)
                 checked, _ = _spd.check_spd(stack, name, hint="Use a larger shrinkage.")
-                return checked.matrices, checked.logdets, len(stack) * (shrinkage > 0)
+                return checked, len(stack) * (shrinkage > 0)
             allow_singular = shrinkage is not None
             checked, _ = _spd.check_spd(X, name, allow_singular=allow_singular, hint=hint)
             singular = np.flatnonzero(checked.singular)
             if len(singular) == 0:
-                return checked.matrices, checked.logdets, 0
-            stack = checked.matrices.copy()
-            logdets = checked.logdets.copy()
+                return checked, 0
             eps = _spd.rounding_eps(X.dtype)
+            stack = checked.matrices.copy()
             stack[singular] = _evidence_regularised(stack[singular], singular, name, eps)
             repaired, _ = _spd.check_spd(stack[singular], name)
+            factors, logdets = checked.factors.copy(), checked.logdets.copy()
+            factors[singular] = repaired.factors
             logdets[singular] = repaired.logdets
-            return stack, logdets, len(singular)
+            return _spd.SPDStack(stack, factors, logdets, np.zeros(len(stack), bool)), len(singular)
 
     def _set_fitted(self, extra, **attributes):
         # Replace every fitted attribute at once, so a refit in another mode leaves none behind.
@@ -478,10 +486,16 @@ class WishartCovarianceModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
                 return (centred @ self._latent_map).astype(dtype, copy=False)
             whitened = (centred @ self._principal_axes) / self._principal_scales
             return whitened.astype(dtype, copy=False)
-        stack, _, _ = self._regularised_stack(X, "X", self._rules["shrinkage"])
-        with numba_threads(self.n_jobs), _spd.one_blas_thread():
-            vectors, _ = _kernels.whitened_log_vectors(stack, self._inverse_root, _spd.SQRT2)
+        vectors, _ = self._whitened_logarithms(X)
         return vectors.astype(dtype, copy=False)
+
+    def _whitened_logarithms(self, X):
+        """Tangent vectors at ``covariance_`` and the whitened eigenvalues of a 3-D input."""
+        checked, _ = self._regularised_stack(X, "X", self._rules["shrinkage"])
+        with numba_threads(self.n_jobs), _spd.one_blas_thread():
+            return _kernels.whitened_log_vectors(
+                checked.matrices, self._inverse_root, _spd.SQRT2
+            )
 
     def inverse_transform(self, X):
         """Map coordinates back: observations (2-D) or SPD matrices (3-D).
@@ -539,9 +553,10 @@ class WishartCovarianceModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             p = X.shape[1]
             distances = self._squared_mahalanobis(X)
             return -0.5 * (p * np.log(2.0 * np.pi) + self._log_det + distances)
-        stack, _, _ = self._regularised_stack(X, "X", self._rules["shrinkage"])
-        with numba_threads(self.n_jobs):
-            return np.atleast_1d(stats.wishart_logpdf(stack, self.df_, self.scale_))
+        checked, _ = self._regularised_stack(X, "X", self._rules["shrinkage"])
+        # The matrices are validated and factored already: no second pass through scipy's checks.
+        scale_factor = self._factor / np.sqrt(self.df_)
+        return _logpdf_from_factors(checked.factors, checked.logdets, self.df_, scale_factor)
 
     def score(self, X, y=None):
         """Mean log-density of ``X`` under the model (nats per observation or matrix).
@@ -645,10 +660,10 @@ class WishartCovarianceModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             centred = X.astype(np.float64, copy=False) - self.location_
             scatter = centred.T @ centred
             return stats.wishart_gof(scatter, float(n_samples), n_samples * self.covariance_)
-        stack, _, _ = self._regularised_stack(X, "X", self._rules["shrinkage"])
+        checked, _ = self._regularised_stack(X, "X", self._rules["shrinkage"])
         df = None if self._rules["df"] == "mle" else float(self._rules["df"])
         return stats.wishart_gof(
-            stack, df, None, n_bootstrap=n_bootstrap, random_state=random_state
+            checked.matrices, df, None, n_bootstrap=n_bootstrap, random_state=random_state
         )
 
     def spectrum(self, X):
@@ -678,11 +693,7 @@ class WishartCovarianceModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             eigenvalues = np.linalg.eigvalsh(sample)
             ratio = X.shape[1] / X.shape[0]
         else:
-            stack, _, _ = self._regularised_stack(X, "X", self._rules["shrinkage"])
-            left = self._inverse_root
-            with _spd.one_blas_thread():
-                whitened = left @ stack @ left
-                eigenvalues = np.linalg.eigvalsh(0.5 * (whitened + whitened.swapaxes(1, 2)))
+            _, eigenvalues = self._whitened_logarithms(X)
             eigenvalues = eigenvalues.ravel()
             ratio = X.shape[1] / self.df_
         return eigenvalues, stats.marchenko_pastur_test(eigenvalues, ratio)
@@ -730,17 +741,10 @@ def _check_finite(X, name):
         )
 
 
-def _cholesky_or_explain(matrix, what):
-    try:
-        return np.linalg.cholesky(matrix)
-    except np.linalg.LinAlgError:
-        eigenvalues = np.linalg.eigvalsh(matrix)
-        rank = int(_spd.numerical_rank(eigenvalues[np.newaxis])[0])
-        raise ValueError(
-            f"{what} is not positive definite (rank {rank} of {len(matrix)}, smallest "
-            f"eigenvalue {eigenvalues[0]:.3g}). With fewer samples than features use "
-            "shrinkage='evidence', 'oas', 'ledoit-wolf' or a float instead of None."
-        ) from None
+def _covariance_factor(matrix, what):
+    """Cholesky factor and log-determinant of a fitted covariance, or a ValueError with its rank."""
+    checked, _ = _spd.check_spd(matrix, what, hint=_SINGULAR_COVARIANCE_HINT)
+    return checked.factors[0], float(checked.logdets[0])
 
 
 def _shrink_to_identity(stack, weight):
