@@ -158,12 +158,24 @@ def _expand(stack, n):
     return np.ascontiguousarray(np.broadcast_to(stack, (n, *stack.shape[1:])))
 
 
+def _finite(values):
+    """Every public result passes here: an overflow is an error, never a silent inf or NaN."""
+    if not np.isfinite(values).all():
+        raise ValueError(
+            "The result is not finite in float64 (an exponential or a product overflowed): the "
+            "inputs are too large, too small or too far apart for this operation. Rescale the "
+            "matrices or use smaller tangent vectors or geodesic times."
+        )
+    return values
+
+
 def _matrix_result(stack, single, dtype):
-    out = stack[0] if single else stack
+    out = _finite(stack[0] if single else stack)
     return out.astype(dtype, copy=False)
 
 
 def _scalar_result(values, single):
+    values = _finite(values)
     return float(values[0]) if single else values
 
 

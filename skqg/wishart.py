@@ -530,6 +530,15 @@ class WishartCovarianceModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             out = _kernels.colored_exp_matrices(
                 np.ascontiguousarray(values), self._root, _spd.SQRT2
             )
+        overflow = ~np.isfinite(out).reshape(len(out), -1).all(axis=1)
+        if overflow.any():
+            first = int(np.flatnonzero(overflow)[0])
+            raise ValueError(
+                f"Row {first} of X is too large to map back: the matrix exponential of the "
+                f"tangent vector overflows (largest |entry| {np.abs(values[first]).max():.3g}; "
+                "entries beyond about 700 cannot be exponentiated in float64). Pass tangent "
+                "vectors produced by transform or of similar size."
+            )
         return out.astype(dtype, copy=False)
 
     # ------------------------------------------------------------------ likelihoods

@@ -829,3 +829,18 @@ def test_single_matrix_and_stack_agree():
     assert cone.project(X[0]).shape == (3, 3)
     integers = np.array([[2, 1], [1, 2]])
     assert cone.barrier_gradient(integers).dtype == np.float64
+
+
+def test_overflowing_results_raise_instead_of_returning_nan():
+    A, B = np.eye(3), np.diag([1.0, 2.0, 3.0])
+    calls = [
+        lambda: cone.exp_map(A, 1e4 * np.eye(3)),
+        lambda: cone.geodesic(A, B, 1e4),
+        lambda: cone.geodesic(A, B, 1e4, metric="log-euclidean"),
+        lambda: cone.barrier_hessian(1e-200 * np.eye(2)),
+    ]
+    with np.errstate(over="ignore", invalid="ignore"):
+        for call in calls:
+            with pytest.raises(ValueError, match="not finite in float64"):
+                call()
+    assert np.isfinite(cone.geodesic(A, B, 3.0)).all()

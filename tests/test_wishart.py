@@ -1013,3 +1013,31 @@ def test_input_margins_report_rank_before_regularisation():
     assert int(observations.rank) == 4
     assert observations.min_eigenvalue == pytest.approx(expected[0], rel=1e-10)
     assert observations.condition_number == pytest.approx(expected[-1] / expected[0], rel=1e-10)
+
+
+def test_methods_reject_bad_input_with_clear_errors():
+    S = _spd_stack()
+    matrices = WishartCovarianceModel().fit(S)
+    X = np.random.RandomState(0).normal(size=(30, 3))
+    observations = WishartCovarianceModel().fit(X)
+    m = S.shape[1] * (S.shape[1] + 1) // 2
+    fitted = matrices.covariance_.copy()
+    cases = [
+        (lambda: matrices.inverse_transform(np.full((2, m), np.nan)), "NaN"),
+        (lambda: matrices.inverse_transform(np.ones((2, m + 1))), f"produces {m}"),
+        (lambda: matrices.inverse_transform(np.full((2, m), 1e6)), "Row 0 of X is too large"),
+        (lambda: observations.inverse_transform(np.full((2, 3), np.inf)), "infinity"),
+        (lambda: matrices.sample(0), "n_samples must be an integer >= 1"),
+        (lambda: matrices.goodness_of_fit(S, n_bootstrap=0), "n_bootstrap must be an integer"),
+        (lambda: matrices.spectrum(np.full((2, 3, 3), np.nan)), "X contains NaN"),
+        (lambda: matrices.input_margins(np.ones((2, 4, 4))), "expecting 3 features"),
+        (lambda: matrices.mahalanobis(S), "mahalanobis applies to models fitted on 2-D"),
+        (lambda: observations.mahalanobis(np.ones((2, 4))), "expecting 3 features"),
+        (lambda: observations.goodness_of_fit(X[:2]), "needs n_samples >= n_features"),
+        (lambda: observations.score(np.ones(3)), "Expected 2D array"),
+        (lambda: WishartCovarianceModel().fit(S.astype(complex)), "Complex data"),
+    ]
+    for call, message in cases:
+        with pytest.raises(ValueError, match=message):
+            call()
+    np.testing.assert_array_equal(matrices.covariance_, fitted)
