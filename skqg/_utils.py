@@ -52,6 +52,37 @@ def check_finite_real(name, value):
     return float(value)
 
 
+_INPUT_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
+
+
+@contextmanager
+def input_attributes_restored_on_error(estimator):
+    """Put ``n_features_in_`` and ``feature_names_in_`` back if the block raises.
+
+    ``validate_data(reset=True)`` overwrites them before a ``fit`` can fail, so without this a
+    failed ``fit`` would leave a previously fitted estimator inconsistent with its own state.
+
+    Parameters
+    ----------
+    estimator : BaseEstimator
+        The estimator being fitted.
+
+    Yields
+    ------
+    None
+    """
+    previous = {k: v for k, v in vars(estimator).items() if k in _INPUT_ATTRIBUTES}
+    try:
+        yield
+    except Exception:
+        for key in _INPUT_ATTRIBUTES:
+            if key in previous:
+                setattr(estimator, key, previous[key])
+            elif hasattr(estimator, key):
+                delattr(estimator, key)
+        raise
+
+
 def max_numba_threads():
     """Return the hard ceiling on Numba threads in this process.
 

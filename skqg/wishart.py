@@ -24,12 +24,11 @@ from skqg._covariance import (
     isotropic_latent,
 )
 from skqg._kernels import spd as _kernels
-from skqg._utils import check_int, numba_threads
+from skqg._utils import check_int, input_attributes_restored_on_error, numba_threads
 from skqg.stats import _df_from_log_determinants, _logpdf_from_factors
 
 _OBSERVATIONS = 2
 _MATRICES = 3
-_INPUT_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
 
 _SINGULAR_COVARIANCE_HINT = (
     "With fewer samples than features use shrinkage='evidence', 'oas', 'ledoit-wolf' or a float "
@@ -230,8 +229,7 @@ class WishartCovarianceModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             The fitted model.
         """
         # A failed fit must leave a fitted model as it was: validate_data resets these first.
-        previous = {k: v for k, v in vars(self).items() if k in _INPUT_ATTRIBUTES}
-        try:
+        with input_attributes_restored_on_error(self):
             X = validate_data(
                 self,
                 X,
@@ -250,13 +248,6 @@ class WishartCovarianceModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
                     "X must be 2-D observations (n_samples, n_features) or a 3-D stack of SPD "
                     f"matrices (n_matrices, p, p); got an array of shape {X.shape}."
                 )
-        except Exception:
-            for key in _INPUT_ATTRIBUTES:
-                if key in previous:
-                    setattr(self, key, previous[key])
-                elif hasattr(self, key):
-                    delattr(self, key)
-            raise
         self._input_ndim = X.ndim
         # Transforms follow the parameters the model was fitted with, even after set_params.
         self._rules = {
@@ -493,9 +484,7 @@ class WishartCovarianceModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         """Tangent vectors at ``covariance_`` and the whitened eigenvalues of a 3-D input."""
         checked, _ = self._regularised_stack(X, "X", self._rules["shrinkage"])
         with numba_threads(self.n_jobs), _spd.one_blas_thread():
-            return _kernels.whitened_log_vectors(
-                checked.matrices, self._inverse_root, _spd.SQRT2
-            )
+            return _kernels.whitened_log_vectors(checked.matrices, self._inverse_root, _spd.SQRT2)
 
     def inverse_transform(self, X):
         """Map coordinates back: observations (2-D) or SPD matrices (3-D).

@@ -12,7 +12,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
 
 import skqg
-from skqg import RBMCoarseGrainer, WishartCovarianceModel
+from skqg import MongeAmpereTransport, RBMCoarseGrainer, WishartCovarianceModel
 
 ESTIMATORS = [
     # Gaussian visible units: the checks feed arbitrary real data, which Bernoulli units
@@ -22,6 +22,8 @@ ESTIMATORS = [
     # Defaults: the checks feed 2-D observations (the 3-D form has its own API tests in
     # tests/test_wishart.py).
     WishartCovarianceModel(),
+    # Defaults: standard-normal reference, entropic solver with the automatic epsilon.
+    MongeAmpereTransport(random_state=0),
 ]
 
 EXPECTED_FAILED_CHECKS = {}
