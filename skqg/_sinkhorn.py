@@ -48,7 +48,9 @@ def sinkhorn_potentials(X, Y, epsilon, *, tol, max_iter, n_scaling_steps=None, c
     f = -np.einsum("ij,ij->i", X, X)
     scale = 2.0 * (np.mean(f * f) ** 0.5 + np.mean(np.einsum("ij,ij->i", Y, Y)))
     stages = []
-    stage_eps = max(scale, epsilon)
+    # Annealing pays off only from a few times epsilon: at moderate epsilon the final stage's
+    # iterations dominate whatever the start, and at tiny epsilon the warm start is what counts.
+    stage_eps = max(min(scale, 8.0 * epsilon), epsilon)
     while stage_eps > epsilon * 2.0:
         stages.append(stage_eps)
         stage_eps *= 0.5
@@ -59,21 +61,49 @@ def sinkhorn_potentials(X, Y, epsilon, *, tol, max_iter, n_scaling_steps=None, c
     h = None
     error = np.inf
     n_iter = 0
+    g = None
     for stage, eps in enumerate(stages):
         final = stage == len(stages) - 1
         inv = 1.0 / eps
         budget = max_iter if final else 20
         target = tol if final else max(tol, 1e-2)
+        omega = 1.0
+        errors = []
         for n_iter in range(1, budget + 1):
-            g = -eps * log_sum_exp(Y, X, f + eps * log_a, inv)
+            g_new = -eps * log_sum_exp(Y, X, f + eps * log_a, inv)
+            g = g_new if g is None or omega == 1.0 else g + omega * (g_new - g)
             h = g + eps * log_b
             f_new = -eps * log_sum_exp(X, Y, h, inv)
-            # After the g-update the target marginal is exact; the source marginal of row i is
-            # a_i * exp((f_old - f_new) / eps).
+            # The source marginal of row i under (f, g) is a_i * exp((f - f_new) / eps).
             error = float(np.sum(np.abs(np.expm1((f - f_new) * inv))) / n)
-            f = f_new
+            f = f + omega * (f_new - f) if omega != 1.0 else f_new
             if callback is not None:
                 callback(eps, n_iter, error)
             if not np.isfinite(error) or error < target:
                 break
+            errors.append(error)
+            previous = omega
+            omega = _relaxation(errors, omega)
+            if previous != 1.0 and omega == 1.0:
+                errors = []
     return f, h, n_iter, error
+
+
+def _relaxation(errors, omega):
+    """Over-relaxation factor from the observed linear convergence rate (Thibault et al. 2017).
+
+    Plain Sinkhorn converges linearly at a rate ``r`` per iteration; the over-relaxed iteration
+    with ``omega = 2 / (1 + sqrt(1 - r))`` converges at about ``omega - 1``, much faster when
+    ``r`` is close to 1 (small ``epsilon``). The rate is read off plain iterations once the
+    initial transient has passed; if the relaxed error climbs well above its best value the
+    iteration falls back to plain steps and measures again.
+    """
+    if omega != 1.0:
+        return 1.0 if errors[-1] > 2.0 * min(errors) else omega
+    plain = len(errors)
+    if plain < 8:
+        return 1.0
+    rate = (errors[-1] / errors[-5]) ** 0.25
+    if not 0.0 < rate < 1.0:
+        return 1.0
+    return min(1.8, 2.0 / (1.0 + np.sqrt(1.0 - rate)))

@@ -38,14 +38,19 @@ def use_parallel(n_rows, n_reference, n_features):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def _logits(x, Y, h, inv_eps, buf):
-    m, d = Y.shape
+def _logits(x, Yt, h, inv_eps, buf):
+    d, m = Yt.shape
+    # Loop over the reference points innermost, along contiguous rows of Y^T: the
+    # multiply-adds vectorise, whatever the (usually small) dimension d.
+    for j in range(m):
+        buf[j] = h[j]
+    for k in range(d):
+        xk = 2.0 * x[k]
+        for j in range(m):
+            buf[j] += xk * Yt[k, j]
     top = -np.inf
     for j in range(m):
-        s = 0.0
-        for k in range(d):
-            s += x[k] * Y[j, k]
-        v = (h[j] + 2.0 * s) * inv_eps
+        v = buf[j] * inv_eps
         buf[j] = v
         if v > top:
             top = v
@@ -53,31 +58,31 @@ def _logits(x, Y, h, inv_eps, buf):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def _lse_row(x, Y, h, inv_eps, buf):
-    top = _logits(x, Y, h, inv_eps, buf)
+def _lse_row(x, Yt, h, inv_eps, buf):
+    top = _logits(x, Yt, h, inv_eps, buf)
     total = 0.0
     floor = top + NEGLIGIBLE
-    for j in range(Y.shape[0]):
+    for j in range(Yt.shape[1]):
         if buf[j] > floor:
             total += np.exp(buf[j] - top)
     return top + np.log(total)
 
 
 @njit(cache=True, error_model="numpy")
-def _lse_serial(X, Y, h, inv_eps, out):
-    buf = np.empty(Y.shape[0])
+def _lse_serial(X, Yt, h, inv_eps, out):
+    buf = np.empty(Yt.shape[1])
     for i in range(X.shape[0]):
-        out[i] = _lse_row(X[i], Y, h, inv_eps, buf)
+        out[i] = _lse_row(X[i], Yt, h, inv_eps, buf)
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
-def _lse_parallel(X, Y, h, inv_eps, out):
+def _lse_parallel(X, Yt, h, inv_eps, out):
     n = X.shape[0]
     n_blocks = (n + ROW_BLOCK - 1) // ROW_BLOCK
     for b in prange(n_blocks):
-        buf = np.empty(Y.shape[0])
+        buf = np.empty(Yt.shape[1])
         for i in range(b * ROW_BLOCK, min(n, (b + 1) * ROW_BLOCK)):
-            out[i] = _lse_row(X[i], Y, h, inv_eps, buf)
+            out[i] = _lse_row(X[i], Yt, h, inv_eps, buf)
 
 
 def log_sum_exp(X, Y, h, inv_eps):
@@ -99,17 +104,18 @@ def log_sum_exp(X, Y, h, inv_eps):
     out : ndarray of shape (n,)
     """
     out = np.empty(X.shape[0])
+    Yt = np.ascontiguousarray(Y.T)
     if use_parallel(X.shape[0], Y.shape[0], Y.shape[1]):
-        _lse_parallel(X, Y, h, inv_eps, out)
+        _lse_parallel(X, Yt, h, inv_eps, out)
     else:
-        _lse_serial(X, Y, h, inv_eps, out)
+        _lse_serial(X, Yt, h, inv_eps, out)
     return out
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def _moments_row(i, X, Y, h, inv_eps, order, buf, lse, mean, cov):
+def _moments_row(i, X, Y, Yt, h, inv_eps, order, buf, lse, mean, cov):
     m, d = Y.shape
-    top = _logits(X[i], Y, h, inv_eps, buf)
+    top = _logits(X[i], Yt, h, inv_eps, buf)
     total = 0.0
     floor = top + NEGLIGIBLE
     for j in range(m):
@@ -151,20 +157,20 @@ def _moments_row(i, X, Y, h, inv_eps, order, buf, lse, mean, cov):
 
 
 @njit(cache=True, error_model="numpy")
-def _moments_serial(X, Y, h, inv_eps, order, lse, mean, cov):
+def _moments_serial(X, Y, Yt, h, inv_eps, order, lse, mean, cov):
     buf = np.empty(Y.shape[0])
     for i in range(X.shape[0]):
-        _moments_row(i, X, Y, h, inv_eps, order, buf, lse, mean, cov)
+        _moments_row(i, X, Y, Yt, h, inv_eps, order, buf, lse, mean, cov)
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
-def _moments_parallel(X, Y, h, inv_eps, order, lse, mean, cov):
+def _moments_parallel(X, Y, Yt, h, inv_eps, order, lse, mean, cov):
     n = X.shape[0]
     n_blocks = (n + ROW_BLOCK - 1) // ROW_BLOCK
     for b in prange(n_blocks):
         buf = np.empty(Y.shape[0])
         for i in range(b * ROW_BLOCK, min(n, (b + 1) * ROW_BLOCK)):
-            _moments_row(i, X, Y, h, inv_eps, order, buf, lse, mean, cov)
+            _moments_row(i, X, Y, Yt, h, inv_eps, order, buf, lse, mean, cov)
 
 
 def softmax_moments(X, Y, h, inv_eps, order):
@@ -190,8 +196,9 @@ def softmax_moments(X, Y, h, inv_eps, order):
     lse = np.empty(n)
     mean = np.empty((n, d) if order >= MEAN else (0, d))
     cov = np.empty((n, d, d) if order >= COVARIANCE else (0, d, d))
+    Yt = np.ascontiguousarray(Y.T)
     if use_parallel(n, Y.shape[0], d):
-        _moments_parallel(X, Y, h, inv_eps, order, lse, mean, cov)
+        _moments_parallel(X, Y, Yt, h, inv_eps, order, lse, mean, cov)
     else:
-        _moments_serial(X, Y, h, inv_eps, order, lse, mean, cov)
+        _moments_serial(X, Y, Yt, h, inv_eps, order, lse, mean, cov)
     return lse, (mean if order >= MEAN else None), (cov if order >= COVARIANCE else None)
