@@ -13,7 +13,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from skqg import _brenier
+from skqg import _brenier, _monotone
 from skqg._gaussian_transport import bures_map, entropic_bias_correction
 from skqg._references import (
     BOUNDED_REFERENCES,
@@ -271,12 +271,19 @@ class MongeAmpereTransport(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
                     if bounded
                     else entropic_bias_correction(cov_x, cov_y, epsilon)
                 )
+            knots = None
+            if self.solver == "exact" and n_features == 1:
+                # In 1-D the exact map is the monotone rearrangement: keep it exactly, as the
+                # quantile composition, instead of smoothing the dual potential.
+                knots = tuple(_monotone.fit_monotone(X[:, 0], Y[:, 0]))
             bmap = _brenier.BrenierMap(Yc, potential, epsilon, x_centre, y_centre, linear)
-            moved = _brenier.evaluate(bmap, X, gradient=True)["gradient"]
+            moved = _evaluate_map(bmap, knots, X, gradient=True)["gradient"]
         if exact_cost is None:
             cost = float(np.mean(np.sum((moved - X) ** 2, axis=1)))
         else:
-            cost = exact_cost
+            # Centring each cloud at its own mean leaves the plan unchanged but lowers every
+            # coupling's cost by |mean_x - mean_y|^2.
+            cost = exact_cost + float(np.sum((x_centre - y_centre) ** 2))
         return {
             "reference_samples_": Yc + y_centre,
             "dual_potential_": potential,
@@ -289,6 +296,7 @@ class MongeAmpereTransport(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
             # Initial guess for inverse_transform: the inverse of the Gaussian (Bures) map.
             "_inverse_start": np.linalg.inv(bures_map(cov_x, cov_y)),
             "_reference_spread": float(np.sqrt(np.trace(cov_y))),
+            "_knots": knots,
         }
 
     def _epsilon(self, cov_x, cov_y, n_samples, n_reference, n_features):
@@ -347,7 +355,7 @@ class MongeAmpereTransport(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
 
     def _evaluate(self, X, **what):
         with numba_threads(self.n_jobs):
-            return _brenier.evaluate(self._map(), X.astype(np.float64), **what)
+            return _evaluate_map(self._map(), self._knots, X.astype(np.float64), **what)
 
     def transform(self, X):
         """Apply the map: ``T(x) = grad phi(x)``, a point of the reference space.
@@ -404,8 +412,11 @@ class MongeAmpereTransport(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         bmap = self._map()
         start = self.location_ + (Y64 - self.reference_location_) @ self._inverse_start
         with numba_threads(self.n_jobs):
-            X_hat, _ = _brenier.inverse(bmap, Y64, start=start)
-            image = _brenier.evaluate(bmap, X_hat, gradient=True)["gradient"]
+            if self._knots is None:
+                X_hat, _ = _brenier.inverse(bmap, Y64, start=start)
+            else:
+                X_hat = _monotone.inverse(_monotone.MonotoneMap(*self._knots), Y64[:, 0])[:, None]
+            image = _evaluate_map(bmap, self._knots, X_hat, gradient=True)["gradient"]
         # Judge convergence by the round trip itself, at the scale of the reference.
         miss = np.linalg.norm(image - Y64, axis=1)
         ok = miss <= _INVERSE_RTOL * (self._reference_spread + np.linalg.norm(Y64, axis=1))
@@ -523,6 +534,16 @@ class MongeAmpereTransport(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         tags.input_tags.allow_nan = False
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+
+def _evaluate_map(bmap, knots, X, **what):
+    """Evaluate the entropic map, or the exact 1-D monotone map when it has knots."""
+    if knots is None:
+        return _brenier.evaluate(bmap, X, **what)
+    out = _monotone.evaluate(_monotone.MonotoneMap(*knots), X[:, 0], **what)
+    if "gradient" in out:
+        out["gradient"] = out["gradient"][:, None]
+    return out
 
 
 def _draw_reference(name, reference_samples, n_samples, n_features, rng):
