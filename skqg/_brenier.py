@@ -2,14 +2,21 @@
 
 A fitted map is described by plain arrays (:class:`BrenierMap`). With ``u = x - x_centre``,
 
-    phi(x) = (eps / 2) LSE_j((h_j + 2 <u, y_j>) / eps) + <y_centre, u> + u^T B u / 2,
-    T(x)   = grad phi(x) = y_centre + sum_j w_j(u) y_j + B u,
-    DT(x)  = (2 / eps) Cov_w(y) + B,
+    phi(x) = (eps / 2) LSE_j((h_j + 2 <u, y_j>) / eps) + <y_centre, u> + u^T B u / 2
+             + (|W u| - R)_+^2 / 2,
+    T(x)   = grad phi(x),     DT(x) = D^2 phi(x) = (2 / eps) Cov_w(y) + B + (tail Hessian),
 
-with ``w(u)`` the softmax of the logits. ``phi`` is convex (a log-sum-exp of affine functions
-plus a positive semi-definite quadratic), so ``T`` is the gradient of a convex function, as a
-Brenier map must be. Every function works through row batches so that memory stays
-``O(batch * m)`` whatever the number of rows.
+with ``w(u)`` the softmax of the logits. Every term is convex (a log-sum-exp of affine
+functions, a positive semi-definite quadratic, and the squared distance to a ball in the metric
+``W^2``), so ``T`` is the gradient of a convex function, as a Brenier map must be.
+
+The last term is the *tail*: beyond the training data (``|W u| > R``) the entropic part has
+saturated at the extreme reference points, and the tail restores the Gaussian slope there
+(``W^2 = M_eps``, the entropic Gaussian map, so that ``B + W^2`` is the Bures map). Inside the
+data's range it is exactly zero.
+
+Every function works through row batches so that memory stays ``O(batch * m)`` whatever the
+number of rows.
 """
 
 from typing import NamedTuple
@@ -26,12 +33,14 @@ BATCH_ROWS = 4096
 class BrenierMap(NamedTuple):
     """Arrays that define a fitted map (all float64, C-contiguous)."""
 
-    points: np.ndarray  # (m, d) reference points, centred at y_centre
+    points: np.ndarray  # (m, d) reference points, centred at y_centre (may be empty)
     potential: np.ndarray  # (m,) dual potential h in inner-product form
     epsilon: float
     x_centre: np.ndarray  # (d,)
     y_centre: np.ndarray  # (d,)
     linear: np.ndarray  # (d, d) symmetric positive semi-definite B
+    tail_root: np.ndarray  # (d, d) symmetric W (zero: no tail)
+    tail_radius: float  # R
 
 
 def _batches(n_rows):
@@ -39,8 +48,44 @@ def _batches(n_rows):
         yield slice(start, min(n_rows, start + BATCH_ROWS))
 
 
-def _centred(bmap, X):
-    return np.ascontiguousarray(X - bmap.x_centre, dtype=np.float64)
+def _moments(bmap, u, order):
+    """Softmax moments at centred rows ``u``; a map without reference points is purely affine."""
+    if bmap.points.shape[0] == 0:
+        n, d = u.shape
+        return np.zeros(n), np.zeros((n, d)), np.zeros((n, d, d))
+    return _kernels.softmax_moments(u, bmap.points, bmap.potential, 1.0 / bmap.epsilon, order)
+
+
+def _parts(bmap, X, order):
+    """Potential, map and Jacobian (as far as ``order`` asks) at the rows of ``X``."""
+    u = np.ascontiguousarray(X - bmap.x_centre, dtype=np.float64)
+    lse, mean, cov = _moments(bmap, u, order)
+    Bu = u @ bmap.linear
+    value = 0.5 * bmap.epsilon * lse + u @ bmap.y_centre + 0.5 * np.einsum("ij,ij->i", u, Bu)
+    gradient = jacobian = None
+    if order >= _kernels.MEAN:
+        gradient = bmap.y_centre + mean + Bu
+    if order >= _kernels.COVARIANCE:
+        jacobian = (2.0 / bmap.epsilon) * cov
+        jacobian += bmap.linear
+    # The tail: 0.5 * (|v| - R)_+^2 with v = W u.
+    v = u @ bmap.tail_root
+    radius = np.linalg.norm(v, axis=1)
+    outside = radius > bmap.tail_radius
+    if outside.any():
+        r = radius[outside]
+        excess = r - bmap.tail_radius
+        value[outside] += 0.5 * excess**2
+        if gradient is not None:
+            gradient[outside] += ((excess / r)[:, None] * v[outside]) @ bmap.tail_root
+        if jacobian is not None:
+            d = u.shape[1]
+            unit = v[outside] / r[:, None]
+            inner = (excess / r)[:, None, None] * np.eye(d) + (bmap.tail_radius / r)[
+                :, None, None
+            ] * (unit[:, :, None] * unit[:, None, :])
+            jacobian[outside] += bmap.tail_root @ inner @ bmap.tail_root
+    return value, gradient, jacobian
 
 
 def evaluate(bmap, X, *, value=False, gradient=False, log_det=False):
@@ -68,39 +113,20 @@ def evaluate(bmap, X, *, value=False, gradient=False, log_det=False):
     if log_det:
         out["log_det"] = np.empty(n)
     for rows in _batches(n):
-        u = _centred(bmap, X[rows])
-        lse, mean, cov = _moments(bmap, u, order)
+        phi, grad, jac = _parts(bmap, X[rows], order)
         if value:
-            out["value"][rows] = (
-                0.5 * bmap.epsilon * lse
-                + u @ bmap.y_centre
-                + 0.5 * np.einsum("ij,jk,ik->i", u, bmap.linear, u)
-            )
+            out["value"][rows] = phi
         if gradient:
-            out["gradient"][rows] = bmap.y_centre + mean + u @ bmap.linear
+            out["gradient"][rows] = grad
         if log_det:
-            out["log_det"][rows] = _log_det(_jacobians(bmap, cov))
+            out["log_det"][rows] = _log_det(jac)
     return out
-
-
-def _moments(bmap, u, order):
-    """Softmax moments at centred rows ``u``; a map without reference points is purely affine."""
-    if bmap.points.shape[0] == 0:
-        n, d = u.shape
-        return np.zeros(n), np.zeros((n, d)), np.zeros((n, d, d))
-    return _kernels.softmax_moments(u, bmap.points, bmap.potential, 1.0 / bmap.epsilon, order)
-
-
-def _jacobians(bmap, cov):
-    jac = (2.0 / bmap.epsilon) * cov
-    jac += bmap.linear
-    return jac
 
 
 def _log_det(jacobians):
     _, pivots, logdets = cholesky(np.ascontiguousarray(jacobians))
     # A Jacobian can only fail to factor when the softmax has collapsed onto one reference point
-    # and there is no linear part: the map is locally constant there.
+    # (to the last bit) and there is no linear part: the map is locally constant there.
     return np.where(pivots > 0, logdets, -np.inf)
 
 
@@ -125,25 +151,15 @@ def inverse(bmap, Y, *, start, tol=1e-12, max_iter=100):
     Returns
     -------
     X : ndarray of shape (n, d)
-    converged : ndarray of shape (n,), bool
+        Preimages (the caller checks the round trip).
     """
     X = np.array(start, dtype=np.float64, order="C")
-    converged = np.zeros(len(X), dtype=bool)
-    for rows in _batches(len(X)):
-        X[rows], converged[rows] = _newton(bmap, Y[rows], X[rows], tol, max_iter)
-    return X, converged
-
-
-def _objective_parts(bmap, x, y, order):
-    u = _centred(bmap, x)
-    lse, mean, cov = _moments(bmap, u, order)
-    # phi(x) - <y, x> up to a constant, in the centred coordinate u.
-    objective = (
-        0.5 * bmap.epsilon * lse
-        + 0.5 * np.einsum("ij,jk,ik->i", u, bmap.linear, u)
-        - np.einsum("ij,ij->i", u, y - bmap.y_centre)
-    )
-    return objective, mean, cov, u
+    # Targets outside a bounded map's range send Newton far out before it gives up on them;
+    # the caller reports those rows, so overflow on the way is expected.
+    with np.errstate(over="ignore", invalid="ignore"):
+        for rows in _batches(len(X)):
+            X[rows] = _newton(bmap, Y[rows], X[rows], tol, max_iter)
+    return X
 
 
 def _newton(bmap, y, x, tol, max_iter):
@@ -155,9 +171,9 @@ def _newton(bmap, y, x, tol, max_iter):
         if active.size == 0:
             break
         ya, xa = y[active], x[active]
-        obj, mean, cov, u = _objective_parts(bmap, xa, ya, _kernels.COVARIANCE)
-        residual = bmap.y_centre + mean + u @ bmap.linear - ya
-        hessian = _jacobians(bmap, cov)
+        phi, grad, hessian = _parts(bmap, xa, _kernels.COVARIANCE)
+        obj = phi - np.einsum("ij,ij->i", xa, ya)
+        residual = grad - ya
         trace = np.trace(hessian, axis1=1, axis2=2)
         # A row whose softmax has collapsed onto one reference point with no linear part has a
         # zero Hessian: the map is flat there and the target is out of its range. Give up on it.
@@ -166,38 +182,38 @@ def _newton(bmap, y, x, tol, max_iter):
             done[active[collapsed]] = True
             keep = ~collapsed
             active, ya, xa = active[keep], ya[keep], xa[keep]
-            obj, u, residual, hessian = obj[keep], u[keep], residual[keep], hessian[keep]
-            trace = trace[keep]
+            obj, residual, hessian, trace = obj[keep], residual[keep], hessian[keep], trace[keep]
             if active.size == 0:
                 break
         # A ridge at the rounding level keeps the solve defined where the Hessian is singular.
         ridge = 1e-14 * trace[:, None, None] / d
         step = -np.linalg.solve(hessian + ridge * np.eye(d), residual[..., None])[..., 0]
         slope = np.einsum("ij,ij->i", residual, step)
+        size = np.linalg.norm(step, axis=1)
         alpha = np.ones(len(active))
         candidate = xa.copy()
         # Near the solution the objective's decrease (the squared Newton decrement) drops below
-        # its rounding error and cannot judge a step: there the full Newton step is taken, as
-        # the quadratic convergence region needs no safeguard.
-        near = -slope <= 1e-9 * (1.0 + np.abs(obj))
+        # its rounding error and cannot judge a step: there a small full Newton step is taken,
+        # as the quadratic convergence region needs no safeguard.
+        near = (-slope <= 1e-9 * (1.0 + np.abs(obj))) & (size <= 1e-3 * scale[active])
         candidate[near] = xa[near] + step[near]
         pending = np.flatnonzero(~near)
         for _ in range(60):
+            if pending.size == 0:
+                break
             trial = xa[pending] + alpha[pending, None] * step[pending]
-            trial_obj = _objective_parts(bmap, trial, ya[pending], _kernels.LSE)[0]
+            trial_phi = _parts(bmap, trial, _kernels.LSE)[0]
+            trial_obj = trial_phi - np.einsum("ij,ij->i", trial, ya[pending])
             ok = trial_obj <= obj[pending] + 1e-4 * alpha[pending] * slope[pending] + (
                 1e-15 * np.abs(obj[pending])
             )
             candidate[pending[ok]] = trial[ok]
             pending = pending[~ok]
-            if pending.size == 0:
-                break
             alpha[pending] *= 0.5
-        # Rows whose line search found no decrease are at the objective's rounding floor.
-        stalled = pending
         x[active] = candidate
-        moved = np.linalg.norm(alpha[:, None] * step, axis=1)
+        moved = alpha * size
         small = moved <= tol * scale[active]
-        small[stalled] = True
+        # Rows whose line search found no decrease are at the objective's rounding floor.
+        small[pending] = True
         done[active[small]] = True
-    return x, done
+    return x

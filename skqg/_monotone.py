@@ -42,7 +42,11 @@ def fit_monotone(x, y):
     # Breakpoints of both interpolations, so the composition is exactly piecewise linear
     # between consecutive knots.
     levels = np.union1d(source_levels, target_levels)
-    levels = levels[(levels >= source_levels[0]) & (levels <= source_levels[-1])]
+    # Only where both interpolations are defined (np.interp would clamp outside): beyond the
+    # outermost common level the map continues affinely.
+    low = max(source_levels[0], target_levels[0])
+    high = min(source_levels[-1], target_levels[-1])
+    levels = levels[(levels >= low) & (levels <= high)]
     knots_x = np.interp(levels, source_levels, xs)
     knots_y = np.interp(levels, target_levels, ys)
     knots_x, first = np.unique(knots_x, return_index=True)
@@ -66,10 +70,20 @@ def evaluate(mmap, x, *, value=False, gradient=False, log_det=False):
         # A single distinct value: the map is a translation to the target's median.
         slopes = np.array([1.0])
         segment = np.zeros(len(x), dtype=np.intp)
+        left_x, left_y, slope = kx[segment], ky[segment], slopes[segment]
     else:
         slopes = _slopes(mmap)
         segment = np.clip(np.searchsorted(kx, x, side="right") - 1, 0, len(slopes) - 1)
-    left_x, left_y, slope = kx[segment], ky[segment], slopes[segment]
+        left_x, left_y, slope = kx[segment], ky[segment], slopes[segment]
+        # Beyond the extreme knots: affine, with the secant slope over the outer sqrt(k) knots
+        # (the last piece alone rests on two order statistics and is erratic).
+        span = max(1, int(np.sqrt(len(kx))))
+        low_slope = (ky[span] - ky[0]) / (kx[span] - kx[0])
+        high_slope = (ky[-1] - ky[-1 - span]) / (kx[-1] - kx[-1 - span])
+        below, above = x < kx[0], x > kx[-1]
+        left_x = np.where(below, kx[0], np.where(above, kx[-1], left_x))
+        left_y = np.where(below, ky[0], np.where(above, ky[-1], left_y))
+        slope = np.where(below, low_slope, np.where(above, high_slope, slope))
     if gradient:
         out["gradient"] = left_y + slope * (x - left_x)
     if log_det:
@@ -79,7 +93,8 @@ def evaluate(mmap, x, *, value=False, gradient=False, log_det=False):
         # phi(x_k) accumulates the trapezoids of T between the knots.
         cumulative = np.concatenate([[0.0], np.cumsum(0.5 * (ky[1:] + ky[:-1]) * np.diff(kx))])
         step = x - left_x
-        out["value"] = cumulative[segment] + left_y * step + 0.5 * slope * step**2
+        start = np.where(x > kx[-1], len(kx) - 1, segment)
+        out["value"] = cumulative[start] + left_y * step + 0.5 * slope * step**2
     return out
 
 

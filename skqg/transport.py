@@ -14,7 +14,11 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from skqg import _brenier, _monotone
-from skqg._gaussian_transport import bures_map, entropic_bias_correction
+from skqg._gaussian_transport import (
+    bures_map,
+    entropic_bias_correction,
+    entropic_gaussian_map,
+)
 from skqg._references import (
     BOUNDED_REFERENCES,
     NAMED_REFERENCES,
@@ -76,8 +80,10 @@ class MongeAmpereTransport(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
     n_reference : int >= 2, default=None
         Size of the sample drawn from a named reference. ``None`` uses ``n_samples`` up to
         5000. Ignored when ``reference`` is an array.
-    tol : float > 0, default=1e-6
-        Sinkhorn stops when the L1 violation of the data marginal falls below ``tol``.
+    tol : float > 0, default=1e-4
+        Sinkhorn stops when the L1 violation of the data marginal (the fraction of mass
+        misplaced) falls below ``tol``. Points far in the tails converge last: lower it for
+        maps that are accurate there too.
     max_iter : int >= 1, default=1000
         Sinkhorn iterations allowed at the final ``epsilon``.
     verbose : int, default=0
@@ -162,7 +168,7 @@ class MongeAmpereTransport(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         epsilon="auto",
         solver="sinkhorn",
         n_reference=None,
-        tol=1e-6,
+        tol=1e-4,
         max_iter=1000,
         verbose=0,
         random_state=None,
@@ -241,51 +247,63 @@ class MongeAmpereTransport(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         n_samples, n_features = X.shape
         rng = check_random_state(self.random_state)
         name = self._reference_name()
-        Y = self._reference_points(n_samples, n_features, rng)
+        d = n_features
+        if name is not None and self.solver == "gaussian":
+            # The closed form needs only the law's moments, not a sample of it.
+            Y = np.zeros((0, d))
+        else:
+            Y = self._reference_points(n_samples, d, rng)
         x_centre = X.mean(axis=0)
-        y_centre = Y.mean(axis=0)
         cov_x = _floored_covariance(X - x_centre)
         if name is not None:
             # The reference's moments are known exactly: no sampling error in the Gaussian part.
-            _, cov_y = reference_moments(name, n_features)
+            y_centre, cov_y = reference_moments(name, d)
         else:
+            y_centre = Y.mean(axis=0)
             cov_y = _floored_covariance(Y - y_centre)
-        epsilon = self._epsilon(cov_x, cov_y, n_samples, len(Y), n_features)
+        epsilon = self._epsilon(cov_x, cov_y, n_samples, max(len(Y), 2), d)
         bounded = name in BOUNDED_REFERENCES
         Xc = np.ascontiguousarray(X - x_centre)
         Yc = np.ascontiguousarray(Y - y_centre)
         n_iter = 0
         exact_cost = None
+        tail_root, tail_radius = np.zeros((d, d)), 0.0
         with numba_threads(self.n_jobs):
             if self.solver == "gaussian":
                 linear = bures_map(cov_x, cov_y)
-                Yc = np.zeros((0, n_features))
-                potential = np.zeros(0)
+                points, potential = np.zeros((0, d)), np.zeros(0)
             else:
                 if self.solver == "sinkhorn":
                     potential, n_iter = self._sinkhorn(Xc, Yc, epsilon)
                 else:
                     potential, exact_cost = _exact_potential(Xc, Yc)
-                linear = (
-                    np.zeros((n_features, n_features))
-                    if bounded
-                    else entropic_bias_correction(cov_x, cov_y, epsilon)
-                )
+                points = Yc
+                linear = np.zeros((d, d))
+                if not bounded:
+                    linear = entropic_bias_correction(cov_x, cov_y, epsilon)
+                    # Beyond the data the entropic part saturates; the tail restores the
+                    # Gaussian slope there (B + W^2 is the Bures map).
+                    tail_root = _sqrtm(entropic_gaussian_map(cov_x, cov_y, epsilon))
+                    tail_radius = float(np.max(np.linalg.norm(Xc @ tail_root, axis=1)))
             knots = None
-            if self.solver == "exact" and n_features == 1:
+            if self.solver == "exact" and d == 1:
                 # In 1-D the exact map is the monotone rearrangement: keep it exactly, as the
                 # quantile composition, instead of smoothing the dual potential.
                 knots = tuple(_monotone.fit_monotone(X[:, 0], Y[:, 0]))
-            bmap = _brenier.BrenierMap(Yc, potential, epsilon, x_centre, y_centre, linear)
+            bmap = _brenier.BrenierMap(
+                points, potential, epsilon, x_centre, y_centre, linear, tail_root, tail_radius
+            )
             moved = _evaluate_map(bmap, knots, X, gradient=True)["gradient"]
         if exact_cost is None:
             cost = float(np.mean(np.sum((moved - X) ** 2, axis=1)))
         else:
-            # Centring each cloud at its own mean leaves the plan unchanged but lowers every
-            # coupling's cost by |mean_x - mean_y|^2.
-            cost = exact_cost + float(np.sum((x_centre - y_centre) ** 2))
+            # Shifting the clouds by c = x_centre - y_centre leaves the plan unchanged; with
+            # D = x - y and sum P D = mean_x - mean_y, sum P |D - c|^2 = cost - 2 <mean_x -
+            # mean_y, c> + |c|^2.
+            shift = x_centre - y_centre
+            cost = exact_cost + float(2.0 * (x_centre - Y.mean(axis=0)) @ shift - shift @ shift)
         return {
-            "reference_samples_": Yc + y_centre,
+            "reference_samples_": Y,
             "dual_potential_": potential,
             "epsilon_": float(epsilon),
             "location_": x_centre,
@@ -293,6 +311,11 @@ class MongeAmpereTransport(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
             "linear_part_": linear,
             "transport_cost_": cost,
             "n_iter_": int(n_iter),
+            # Fitted state read by the methods (set_params after fit must not leak in).
+            "_fitted_reference": name,
+            "_map_points": points,
+            "_tail_root": tail_root,
+            "_tail_radius": tail_radius,
             # Initial guess for inverse_transform: the inverse of the Gaussian (Bures) map.
             "_inverse_start": np.linalg.inv(bures_map(cov_x, cov_y)),
             "_reference_spread": float(np.sqrt(np.trace(cov_y))),
@@ -338,12 +361,14 @@ class MongeAmpereTransport(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
     def _map(self):
         check_is_fitted(self)
         return _brenier.BrenierMap(
-            np.ascontiguousarray(self.reference_samples_ - self.reference_location_),
+            self._map_points,
             self.dual_potential_,
             self.epsilon_,
             self.location_,
             self.reference_location_,
             self.linear_part_,
+            self._tail_root,
+            self._tail_radius,
         )
 
     def _check_input(self, X, name="X"):
@@ -401,9 +426,9 @@ class MongeAmpereTransport(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
             bad = ~ok
             raise ValueError(
                 f"{int(bad.sum())} of {len(Y)} points (first: row {int(np.flatnonzero(bad)[0])})"
-                " are outside the range of the map, so they have no preimage. For "
-                f"reference={self.reference!r} the range is the interior of the convex hull of "
-                "reference_samples_; transform's outputs always lie inside it."
+                " are outside the range of the map, so they have no preimage. With a bounded "
+                "reference ('uniform', 'ball') the range is the interior of the convex hull of "
+                "reference_samples_, where transform's outputs lie."
             )
         return X_hat.astype(Y.dtype, copy=False)
 
@@ -413,7 +438,7 @@ class MongeAmpereTransport(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         start = self.location_ + (Y64 - self.reference_location_) @ self._inverse_start
         with numba_threads(self.n_jobs):
             if self._knots is None:
-                X_hat, _ = _brenier.inverse(bmap, Y64, start=start)
+                X_hat = _brenier.inverse(bmap, Y64, start=start)
             else:
                 X_hat = _monotone.inverse(_monotone.MonotoneMap(*self._knots), Y64[:, 0])[:, None]
             image = _evaluate_map(bmap, self._knots, X_hat, gradient=True)["gradient"]
@@ -471,7 +496,7 @@ class MongeAmpereTransport(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
             wherever the map's Jacobian is non-degenerate (the map lands inside the support).
         """
         check_is_fitted(self)
-        name = self._reference_name()
+        name = self._fitted_reference
         if name is None:
             raise ValueError(
                 "score_samples needs the reference's density, which an array reference does "
@@ -512,7 +537,7 @@ class MongeAmpereTransport(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         if isinstance(n_samples, bool) or not isinstance(n_samples, Integral) or n_samples < 1:
             raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
         rng = check_random_state(random_state)
-        name = self._reference_name()
+        name = self._fitted_reference
         d = self.n_features_in_
         out = np.empty((n_samples, d))
         todo = np.arange(n_samples)
@@ -585,6 +610,11 @@ def auto_epsilon(cov_x, cov_y, n_samples, n_reference, n_features):
     bandwidth = n_samples ** (-2.0 / (d + 4.0))
     spacing = 2.0 * np.exp(2.0 / d * gammaln(1.0 + 0.5 * d)) * n_reference ** (-2.0 / d)
     return float(2.0 * scale * max(bandwidth, spacing))
+
+
+def _sqrtm(matrix):
+    values, vectors = np.linalg.eigh(matrix)
+    return (vectors * np.sqrt(np.maximum(values, 0.0))) @ vectors.T
 
 
 def _floored_covariance(centred):

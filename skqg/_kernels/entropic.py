@@ -61,10 +61,11 @@ def _logits(x, Yt, h, inv_eps, buf):
 def _lse_row(x, Yt, h, inv_eps, buf):
     top = _logits(x, Yt, h, inv_eps, buf)
     total = 0.0
-    floor = top + NEGLIGIBLE
     for j in range(Yt.shape[1]):
-        if buf[j] > floor:
-            total += np.exp(buf[j] - top)
+        # Compare the difference: top + NEGLIGIBLE rounds to top once |top| > 1e17.
+        z = buf[j] - top
+        if z > NEGLIGIBLE:
+            total += np.exp(z)
     return top + np.log(total)
 
 
@@ -117,9 +118,12 @@ def _moments_row(i, X, Y, Yt, h, inv_eps, order, buf, lse, mean, cov):
     m, d = Y.shape
     top = _logits(X[i], Yt, h, inv_eps, buf)
     total = 0.0
-    floor = top + NEGLIGIBLE
+    # The covariance of a concentrated softmax is made of the tiny weights, so they are all
+    # kept when it is wanted; the log-sum-exp and the mean do not feel them.
+    floor = -np.inf if order >= COVARIANCE else NEGLIGIBLE
     for j in range(m):
-        w = np.exp(buf[j] - top) if buf[j] > floor else 0.0
+        z = buf[j] - top
+        w = np.exp(z) if z > floor else 0.0
         buf[j] = w
         total += w
     lse[i] = top + np.log(total)
