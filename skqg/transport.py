@@ -587,9 +587,10 @@ def _draw_reference(name, reference_samples, n_samples, n_features, rng):
 def auto_epsilon(cov_x, cov_y, n_samples, n_reference, n_features):
     """The default regularisation, in units of the data's and the reference's scales.
 
-    ``epsilon = 2 s_x s_y max(n^(-2 / (d + 4)), 2 Gamma(1 + d/2)^(2/d) m^(-2/d))`` with
-    ``s_x^2``, ``s_y^2`` the mean variances of the data and of the reference, ``n`` the number
-    of samples and ``m`` of reference points. The first term is the kernel-bandwidth rate of
+    ``epsilon = 2 s_x s_y max(k^(-2 / (d + 4)), 2 Gamma(1 + d/2)^(2/d) m^(-2/d))`` with
+    ``s_x^2``, ``s_y^2`` the mean variances of the data and of the reference, ``m`` the number
+    of reference points and ``k = min(n_samples, m)`` (the map cannot resolve more than its
+    reference sample does). The first term is the kernel-bandwidth rate of
     density estimation (Silverman's ``h^2``); the second is the mean squared nearest-neighbour
     distance of ``m`` standard Gaussian points, below which the discrete entropic plan no
     longer resolves the continuous one (it dominates from about ``d = 5``). The product
@@ -607,7 +608,8 @@ def auto_epsilon(cov_x, cov_y, n_samples, n_reference, n_features):
     """
     d = n_features
     scale = np.sqrt(np.trace(cov_x) / d * np.trace(cov_y) / d)
-    bandwidth = n_samples ** (-2.0 / (d + 4.0))
+    # The map cannot resolve more than its reference sample does.
+    bandwidth = min(n_samples, n_reference) ** (-2.0 / (d + 4.0))
     spacing = 2.0 * np.exp(2.0 / d * gammaln(1.0 + 0.5 * d)) * n_reference ** (-2.0 / d)
     return float(2.0 * scale * max(bandwidth, spacing))
 
