@@ -2,7 +2,70 @@
 
 import numpy as np
 
-from ._kernels.entropic import log_sum_exp
+from ._kernels.entropic import gibbs_kernel, log_sum_exp
+from ._spd import one_blas_thread
+
+# The dense Gibbs kernel exp(-C / eps) is used when it fits in this many entries (256 MB) and
+# no entry underflows (max cost / eps below DENSE_MAX_EXPONENT): each iteration is then two
+# matrix-vector products instead of n * m exponentials.
+DENSE_MAX_ENTRIES = 1 << 25
+DENSE_MAX_EXPONENT = 300.0
+
+
+class _OnlineLSE:
+    """Log-sum-exps of the Sinkhorn updates, recomputing every exponential (O(n + m) memory)."""
+
+    def __init__(self, X, Y, eps):
+        self.X, self.Y, self.inv = X, Y, 1.0 / eps
+
+    def rows(self, h):
+        """``LSE_j((h_j + 2 <x_i, y_j>) / eps)`` for every ``i``."""
+        return log_sum_exp(self.X, self.Y, h, self.inv)
+
+    def cols(self, f):
+        """``LSE_i((f_i + 2 <x_i, y_j>) / eps)`` for every ``j``."""
+        return log_sum_exp(self.Y, self.X, f, self.inv)
+
+
+class _DenseLSE:
+    """The same log-sum-exps through the stored Gibbs kernel ``K = exp(-C / eps)``.
+
+    ``LSE_j((h_j + 2 <x_i, y_j>) / eps) = |x_i|^2 / eps + c + log (K v)_i`` with
+    ``v_j = exp((h_j + |y_j|^2) / eps - c)`` and ``c`` the largest exponent. Every ``K_ij`` is at
+    least ``exp(-DENSE_MAX_EXPONENT)`` and the largest ``v_j`` is 1, so no sum underflows, and
+    terms dropped by underflow in ``v`` are below the rounding of the largest one.
+    """
+
+    def __init__(self, X, Y, eps):
+        self.inv = 1.0 / eps
+        self.xx = np.einsum("ij,ij->i", X, X) * self.inv
+        self.yy = np.einsum("ij,ij->i", Y, Y) * self.inv
+        self.K = np.empty((len(X), len(Y)))
+        gibbs_kernel(X, Y, self.inv, self.K)
+
+    @staticmethod
+    def _lse(matrix, z, offset):
+        top = np.max(z)
+        # One BLAS thread: the products then sum in a fixed order whatever the machine.
+        with one_blas_thread():
+            total = matrix @ np.exp(z - top)
+        return offset + top + np.log(total)
+
+    def rows(self, h):
+        return self._lse(self.K, h * self.inv + self.yy, self.xx)
+
+    def cols(self, f):
+        return self._lse(self.K.T, f * self.inv + self.xx, self.yy)
+
+
+def _log_sum_exps(X, Y, eps):
+    """The dense kernel when it fits and cannot underflow, else the online kernels."""
+    reach = np.sqrt(np.max(np.einsum("ij,ij->i", X, X))) + np.sqrt(
+        np.max(np.einsum("ij,ij->i", Y, Y))
+    )
+    if len(X) * len(Y) <= DENSE_MAX_ENTRIES and reach**2 / eps <= DENSE_MAX_EXPONENT:
+        return _DenseLSE(X, Y, eps)
+    return _OnlineLSE(X, Y, eps)
 
 
 def sinkhorn_potentials(X, Y, epsilon, *, tol, max_iter, g_init=None, callback=None):
@@ -63,7 +126,7 @@ def sinkhorn_potentials(X, Y, epsilon, *, tol, max_iter, g_init=None, callback=N
                 stage_eps *= 0.5
         stages.append(epsilon)
     else:
-        f = -epsilon * log_sum_exp(X, Y, g_init + epsilon * log_b, 1.0 / epsilon)
+        f = -epsilon * _OnlineLSE(X, Y, epsilon).rows(g_init + epsilon * log_b)
         stages = [epsilon]
 
     h = None
@@ -73,15 +136,16 @@ def sinkhorn_potentials(X, Y, epsilon, *, tol, max_iter, g_init=None, callback=N
     for stage, eps in enumerate(stages):
         final = stage == len(stages) - 1
         inv = 1.0 / eps
+        lse = _log_sum_exps(X, Y, eps)
         budget = max_iter if final else 20
         target = tol if final else max(tol, 1e-2)
         omega = 1.0
         errors = []
         for n_iter in range(1, budget + 1):
-            g_new = -eps * log_sum_exp(Y, X, f + eps * log_a, inv)
+            g_new = -eps * lse.cols(f + eps * log_a)
             g = g_new if g is None or omega == 1.0 else g + omega * (g_new - g)
             h = g + eps * log_b
-            f_new = -eps * log_sum_exp(X, Y, h, inv)
+            f_new = -eps * lse.rows(h)
             # The source marginal of row i under (f, g) is a_i * exp((f - f_new) / eps).
             error = float(np.sum(np.abs(np.expm1((f - f_new) * inv))) / n)
             f = f + omega * (f_new - f) if omega != 1.0 else f_new

@@ -206,3 +206,29 @@ def softmax_moments(X, Y, h, inv_eps, order):
     else:
         _moments_serial(X, Y, Yt, h, inv_eps, order, lse, mean, cov)
     return lse, (mean if order >= MEAN else None), (cov if order >= COVARIANCE else None)
+
+
+@njit(parallel=True, cache=True, error_model="numpy")
+def _gibbs_rows(X, Yt, y_sq, inv_eps, out):
+    n = X.shape[0]
+    m = Yt.shape[1]
+    neg_y_sq = -y_sq
+    for i in prange(n):
+        row = out[i]
+        # Logits of h = -|y|^2 (vectorised loop), then shift by -|x_i|^2 / eps.
+        _logits(X[i], Yt, neg_y_sq, inv_eps, row)
+        x_sq = 0.0
+        for k in range(X.shape[1]):
+            x_sq += X[i, k] * X[i, k]
+        shift = x_sq * inv_eps
+        for j in range(m):
+            row[j] = np.exp(row[j] - shift)
+
+
+def gibbs_kernel(X, Y, inv_eps, out):
+    """``out[i, j] = exp(-|x_i - y_j|^2 * inv_eps)``, parallel across rows.
+
+    Written as ``exp((2 <x_i, y_j> - |x_i|^2 - |y_j|^2) * inv_eps)`` so the inner loop
+    vectorises; rounding can put an entry a hair above 1 when ``x_i == y_j``, which is harmless.
+    """
+    _gibbs_rows(X, np.ascontiguousarray(Y.T), np.einsum("ij,ij->i", Y, Y), inv_eps, out)
