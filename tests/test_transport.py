@@ -1149,3 +1149,34 @@ def test_small_epsilon_warns_when_sinkhorn_does_not_converge():
     with pytest.warns(ConvergenceWarning, match="max_iter=50"):
         model = MongeAmpereTransport(epsilon=epsilon, max_iter=50, random_state=0).fit(X)
     assert model.n_iter_ == 50
+
+
+@pytest.mark.parametrize(("d", "epsilon"), [(2, 0.5), (5, 2.0), (3, 0.05)])
+def test_dense_and_online_sinkhorn_give_the_same_potentials(monkeypatch, d, epsilon):
+    """The dense Gibbs-kernel path and the online kernels run the same iteration: identical
+    iteration counts and potentials to rounding (the dense path is taken by default here)."""
+    import skqg._sinkhorn as sinkhorn_module
+
+    rng = np.random.default_rng(d)
+    X = rng.standard_normal((300, d))
+    Y = rng.standard_normal((250, d))
+    X = np.ascontiguousarray(X - X.mean(axis=0))
+    Y = np.ascontiguousarray(Y - Y.mean(axis=0))
+    assert isinstance(sinkhorn_module._log_sum_exps(X, Y, epsilon), sinkhorn_module._DenseLSE)
+    dense = sinkhorn_potentials(X, Y, epsilon, tol=1e-10, max_iter=20_000)
+    monkeypatch.setattr(sinkhorn_module, "DENSE_MAX_ENTRIES", 0)
+    assert isinstance(sinkhorn_module._log_sum_exps(X, Y, epsilon), sinkhorn_module._OnlineLSE)
+    online = sinkhorn_potentials(X, Y, epsilon, tol=1e-10, max_iter=20_000)
+    assert dense[2] == online[2]
+    np.testing.assert_allclose(dense[0], online[0], rtol=0, atol=1e-10)
+    np.testing.assert_allclose(dense[1], online[1], rtol=0, atol=1e-10)
+
+
+def test_gibbs_kernel_is_the_exponential_of_minus_the_cost():
+    from skqg._kernels.entropic import gibbs_kernel
+
+    rng = np.random.default_rng(3)
+    X, Y = rng.standard_normal((40, 3)), rng.standard_normal((30, 3))
+    out = np.empty((40, 30))
+    gibbs_kernel(X, Y, 0.7, out)
+    np.testing.assert_allclose(out, np.exp(-0.7 * ot.dist(X, Y)), rtol=1e-12, atol=1e-15)
