@@ -1,0 +1,53 @@
+"""Shared reporting for the benchmark scripts: PASS/MISS rows, the revision and the machine."""
+
+import hashlib
+import platform
+import subprocess
+from pathlib import Path
+
+import skqg
+
+SUMMARY = []  # (goal, measured, target, PASS/MISS)
+
+
+def verdict(ok):
+    return "PASS" if ok else "MISS"
+
+
+def record(goal, measured, target, ok):
+    SUMMARY.append((goal, measured, target, verdict(ok)))
+    return verdict(ok)
+
+
+def git_revision():
+    here = Path(__file__).resolve().parent
+    try:
+        rev = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=here, capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "../skqg"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    except OSError:
+        return "unknown"
+    if not dirty:
+        return rev
+    # The working tree differs from HEAD: a digest of the package sources identifies it.
+    digest = hashlib.sha1()
+    for path in sorted(Path(skqg.__file__).parent.rglob("*.py")):
+        digest.update(path.read_bytes())
+    return f"{rev} + uncommitted skqg changes, sources sha1 {digest.hexdigest()[:10]}"
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
