@@ -51,3 +51,13 @@ def cpu_model():
     except OSError:
         pass
     return platform.processor() or platform.machine()
+
+
+def print_summary(target_width=14):
+    """Print the PASS/MISS table of every recorded goal."""
+    print("\n== Summary ==")
+    width = max(len(row[0]) for row in SUMMARY)
+    measured_width = max(len(row[1]) for row in SUMMARY)
+    print(f"{'goal':<{width}}  {'measured':<{measured_width}}  {'target':<{target_width}} result")
+    for goal, measured, target, result in SUMMARY:
+        print(f"{goal:<{width}}  {measured:<{measured_width}}  {target:<{target_width}} {result}")

@@ -55,7 +55,7 @@ import numpy as np
 import ot
 import scipy
 import sklearn
-from _report import SUMMARY, cpu_model, git_revision, record
+from _report import SUMMARY, cpu_model, git_revision, print_summary, record
 from scipy import stats
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
@@ -1193,12 +1193,7 @@ def main(argv=None):
             start = time.perf_counter()
             goal(args)
             print(f"  (goal {key}: {time.perf_counter() - start:.1f}s; {load()})")
-    print("\n== Summary ==")
-    width = max(len(row[0]) for row in SUMMARY)
-    measured_width = max(len(row[1]) for row in SUMMARY)
-    print(f"{'goal':<{width}}  {'measured':<{measured_width}}  {'target':<14} result")
-    for goal, measured, target, result in SUMMARY:
-        print(f"{goal:<{width}}  {measured:<{measured_width}}  {target:<14} {result}")
+    print_summary(14)
     print(f"\ntotal wall time: {time.perf_counter() - began:.1f}s")
 
 

@@ -60,7 +60,7 @@ with warnings.catch_warnings():
     from pyriemann.geometry.mean import mean_riemann
     from pyriemann.tangentspace import TangentSpace
 
-from _report import SUMMARY, cpu_model, git_revision, record
+from _report import cpu_model, git_revision, print_summary, record
 
 
 def header(quick):
@@ -656,12 +656,7 @@ def main(argv=None):
             start = time.perf_counter()
             goal(args.quick)
             print(f"  (goal {key}: {time.perf_counter() - start:.1f}s; {load()})")
-    print("\n== Summary ==")
-    width = max(len(row[0]) for row in SUMMARY)
-    measured_width = max(len(row[1]) for row in SUMMARY)
-    print(f"{'goal':<{width}}  {'measured':<{measured_width}}  {'target':<20} result")
-    for goal, measured, target, result in SUMMARY:
-        print(f"{goal:<{width}}  {measured:<{measured_width}}  {target:<20} {result}")
+    print_summary(20)
     print(f"\ntotal wall time: {time.perf_counter() - began:.1f}s")
 
 
