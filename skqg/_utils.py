@@ -52,6 +52,44 @@ def check_finite_real(name, value):
     return float(value)
 
 
+def check_finite_entries(
+    X,
+    name,
+    owner,
+    *,
+    unit="row",
+    advice="impute or drop missing entries (e.g. sklearn.impute.SimpleImputer) first.",
+):
+    """Refuse NaN and infinity in an array, saying which comes first and where.
+
+    Parameters
+    ----------
+    X : ndarray
+        The array; its first axis indexes the ``unit`` (rows, or matrices of a stack).
+    name : str
+        The argument's name, for the message.
+    owner : str
+        Who needs finite values (the estimator's name), for the message.
+    unit : str, default="row"
+        What the first axis holds, for the message.
+    advice : str
+        What the caller can do, the message's last sentence.
+
+    Raises
+    ------
+    ValueError
+        If ``X`` has a NaN or an infinite entry.
+    """
+    finite = np.isfinite(X)
+    if not finite.all():
+        first = int(np.flatnonzero(~finite.reshape(len(X), -1).all(axis=1))[0])
+        kind = "NaN" if np.isnan(X).any() else "infinity"
+        raise ValueError(
+            f"{name} contains {kind} (first in {unit} {first}). {owner} needs finite values: "
+            f"{advice}"
+        )
+
+
 _INPUT_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
 
 

@@ -27,7 +27,11 @@ from skqg._references import (
     reference_sample,
 )
 from skqg._sinkhorn import sinkhorn_potentials
-from skqg._utils import input_attributes_restored_on_error, numba_threads
+from skqg._utils import (
+    check_finite_entries,
+    input_attributes_restored_on_error,
+    numba_threads,
+)
 
 # Default cap on the size of a named reference sample: the solver's work is n * m per iteration.
 _MAX_DEFAULT_REFERENCE = 5000
@@ -359,7 +363,6 @@ class MongeAmpereTransport(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
     # ------------------------------------------------------------ the map
 
     def _map(self):
-        check_is_fitted(self)
         return _brenier.BrenierMap(
             self._map_points,
             self.dual_potential_,
@@ -379,8 +382,11 @@ class MongeAmpereTransport(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         return X
 
     def _evaluate(self, X, **what):
+        """Validate ``X`` against the fitted model and evaluate the requested quantities."""
+        check_is_fitted(self)
+        X = self._check_input(X)
         with numba_threads(self.n_jobs):
-            return _evaluate_map(self._map(), self._knots, X.astype(np.float64), **what)
+            return X, _evaluate_map(self._map(), self._knots, X.astype(np.float64), **what)
 
     def transform(self, X):
         """Apply the map: ``T(x) = grad phi(x)``, a point of the reference space.
@@ -396,9 +402,8 @@ class MongeAmpereTransport(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
             Same dtype as ``X``. For ``reference="ball"`` the norm of a row is its
             centre-outward rank in ``[0, 1)`` and its direction the sign.
         """
-        check_is_fitted(self)
-        X = self._check_input(X)
-        return self._evaluate(X, gradient=True)["gradient"].astype(X.dtype, copy=False)
+        X, out = self._evaluate(X, gradient=True)
+        return out["gradient"].astype(X.dtype, copy=False)
 
     def inverse_transform(self, X):
         """Invert the map: the point ``x`` with ``T(x) = y`` for each row ``y``.
@@ -461,9 +466,7 @@ class MongeAmpereTransport(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         -------
         ndarray of shape (n_samples,)
         """
-        check_is_fitted(self)
-        X = self._check_input(X)
-        return self._evaluate(X, value=True)["value"]
+        return self._evaluate(X, value=True)[1]["value"]
 
     def log_det_jacobian(self, X):
         """``log det DT(x)``, the log-volume change of the map (``DT = D^2 phi``).
@@ -476,9 +479,7 @@ class MongeAmpereTransport(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         -------
         ndarray of shape (n_samples,)
         """
-        check_is_fitted(self)
-        X = self._check_input(X)
-        return self._evaluate(X, log_det=True)["log_det"]
+        return self._evaluate(X, log_det=True)[1]["log_det"]
 
     def score_samples(self, X):
         """Log-density of the data model: ``log q(T(x)) + log det DT(x)`` (Monge–Ampère).
@@ -502,8 +503,7 @@ class MongeAmpereTransport(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
                 "score_samples needs the reference's density, which an array reference does "
                 "not give: use reference='normal', 'uniform' or 'ball'."
             )
-        X = self._check_input(X)
-        out = self._evaluate(X, gradient=True, log_det=True)
+        _, out = self._evaluate(X, gradient=True, log_det=True)
         return reference_log_density(name, out["gradient"]) + out["log_det"]
 
     def score(self, X, y=None):
@@ -653,11 +653,4 @@ def _exact_potential(Xc, Yc):
 
 
 def _check_finite(X, name):
-    finite = np.isfinite(X)
-    if not finite.all():
-        first = int(np.flatnonzero(~finite.all(axis=1))[0])
-        kind = "NaN" if np.isnan(X).any() else "infinity"
-        raise ValueError(
-            f"{name} contains {kind} (first in row {first}). MongeAmpereTransport needs finite "
-            "values: impute or drop missing entries (e.g. sklearn.impute.SimpleImputer) first."
-        )
+    check_finite_entries(X, name, "MongeAmpereTransport")

@@ -24,7 +24,12 @@ from skqg._covariance import (
     isotropic_latent,
 )
 from skqg._kernels import spd as _kernels
-from skqg._utils import check_int, input_attributes_restored_on_error, numba_threads
+from skqg._utils import (
+    check_finite_entries,
+    check_int,
+    input_attributes_restored_on_error,
+    numba_threads,
+)
 from skqg.stats import _df_from_log_determinants, _logpdf_from_factors
 
 _OBSERVATIONS = 2
@@ -727,16 +732,14 @@ class WishartCovarianceModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
 
 def _check_finite(X, name):
     """Refuse NaN and infinity, saying where the first one is (row, or matrix for stacks)."""
-    finite = np.isfinite(X)
-    if not finite.all():
-        first = int(np.flatnonzero(~finite.reshape(len(X), -1).all(axis=1))[0])
-        kind = "NaN" if np.isnan(X).any() else "infinity"
-        where = "matrix" if X.ndim == _MATRICES else "row"
-        raise ValueError(
-            f"{name} contains {kind} (first in {where} {first}). WishartCovarianceModel needs "
-            "finite values: impute or drop missing entries (e.g. sklearn.impute.SimpleImputer "
-            "for observations) before fitting."
-        )
+    check_finite_entries(
+        X,
+        name,
+        "WishartCovarianceModel",
+        unit="matrix" if X.ndim == _MATRICES else "row",
+        advice="impute or drop missing entries (e.g. sklearn.impute.SimpleImputer for "
+        "observations) before fitting.",
+    )
 
 
 def _covariance_factor(matrix, what):
