@@ -17,11 +17,19 @@ examples.
 """
 
 import os
+import sys
 from datetime import date
+from pathlib import Path
 
 import matplotlib
 
 import skqg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import benchmarks_page
+
+# The benchmarks page is generated from benchmarks/results/ at every build.
+benchmarks_page.write()
 
 matplotlib.use("agg")
 os.environ.setdefault("MPLBACKEND", "agg")
@@ -51,7 +59,7 @@ extensions = [
 ]
 
 templates_path = ["_templates"]
-exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "benchmarks_page.py"]
 root_doc = "index"
 language = "en"
 default_role = "literal"

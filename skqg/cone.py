@@ -966,6 +966,15 @@ min_fenchel_young_gap : float
     Non-negative (Fenchel-Young), zero only at :math:`X = Y^{-1}`.
 n_probes : int
     Random matrices (or pairs) per check.
+
+Examples
+--------
+>>> from skqg.cone import self_duality_check
+>>> residuals = self_duality_check(3, n_probes=20, random_state=0)
+>>> residuals.min_cosine_inside > 0, residuals.max_cosine_separating < 0
+(True, True)
+>>> residuals.conjugate_error < 1e-12, residuals.min_fenchel_young_gap >= 0
+(True, True)
 """
 
 

@@ -70,6 +70,16 @@ scale : ndarray of shape (p, p)
     ``C / df``, the scale matrix of the usual parametrisation ``W_p(df, scale)``.
 n_iter : int
     Newton iterations spent on ``df`` (0 when ``df`` was given).
+
+Examples
+--------
+>>> import numpy as np
+>>> from skqg.stats import wishart_fit, wishart_sample
+>>> fit = wishart_fit(wishart_sample(500, 10.0, np.eye(3) / 10, random_state=0))
+>>> round(fit.df, 1), fit.covariance.shape
+(10.4, (3, 3))
+>>> bool(np.allclose(fit.scale * fit.df, fit.covariance))
+True
 """
 
 WishartGOF = namedtuple("WishartGOF", ["statistic", "pvalue", "df", "covariance"])
@@ -85,6 +95,15 @@ df : float
     The degrees of freedom tested (given or fitted).
 covariance : ndarray of shape (p, p)
     The mean ``C`` tested (given or fitted).
+
+Examples
+--------
+>>> import numpy as np
+>>> from skqg.stats import wishart_gof, wishart_sample
+>>> S = wishart_sample(500, 10.0, np.eye(3) / 10, random_state=0)
+>>> result = wishart_gof(S, df=10.0, covariance=np.eye(3))
+>>> round(result.statistic, 3), round(result.pvalue, 2), result.df
+(0.021, 0.15, 10.0)
 """
 
 MarchenkoPasturComparison = namedtuple(
@@ -101,6 +120,15 @@ lower_edge, upper_edge : float
 fraction_outside : float
     Fraction of the eigenvalues outside ``[lower_edge, upper_edge]`` (numerically zero
     eigenvalues are not counted as outside when ``ratio > 1``: they belong to the atom at 0).
+
+Examples
+--------
+>>> import numpy as np
+>>> from skqg.stats import marchenko_pastur_test
+>>> X = np.random.default_rng(0).standard_normal((2000, 100))
+>>> result = marchenko_pastur_test(np.linalg.eigvalsh(X.T @ X / 2000), 100 / 2000)
+>>> round(result.ks_distance, 3), round(result.lower_edge, 3), round(result.upper_edge, 3)
+(0.019, 0.603, 1.497)
 """
 
 SPDMargins = namedtuple(
@@ -117,6 +145,14 @@ min_eigenvalue, max_eigenvalue : float or ndarray
     The extreme eigenvalues.
 condition_number : float or ndarray
     ``max_eigenvalue / min_eigenvalue`` if ``min_eigenvalue > 0``, else ``inf``.
+
+Examples
+--------
+>>> import numpy as np
+>>> from skqg.stats import spd_margins
+>>> margins = spd_margins(np.diag([4.0, 1.0, 0.5]))
+>>> int(margins.rank), float(margins.min_eigenvalue), float(margins.condition_number)
+(3, 0.5, 8.0)
 """
 
 _SINGULAR_HINT = (
