@@ -232,7 +232,9 @@ class RBMCoarseGrainer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
                 raise ValueError(
                     "visible='bernoulli' takes values in [0, 1] (binary data, or probabilities "
                     f"as mean-field input); X has values in [{low:g}, {high:g}]. Rescale it "
-                    "(e.g. MinMaxScaler or a threshold) or use visible='gaussian'."
+                    "(e.g. a threshold, or MinMaxScaler(clip=True): without clip=True a "
+                    "scaler fitted on training data maps new data outside [0, 1]) or use "
+                    "visible='gaussian'."
                 )
         elif self.visible == "spin":
             if sp.issparse(X) and X.nnz < X.shape[0] * X.shape[1]:
