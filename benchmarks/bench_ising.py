@@ -17,6 +17,7 @@ import argparse
 import time
 
 import numpy as np
+from _report import print_summary, record
 
 from skqg import _ising
 from skqg._kernels import ising as kernels
@@ -160,6 +161,8 @@ def main(argv=None):
         f"\nGoal >= 20x NumPy's flip rate: measured {goal:.1f}x (all threads) and "
         f"{skqg_one / numpy_one:.1f}x (one thread) -> {'met' if goal >= 20 else 'MISSED'}"
     )
+    record("flip rate vs NumPy (all threads)", f"{goal:.1f}x", ">= 20x", goal >= 20)
+    print_summary(8)
     return {name: rate for name, rate in rows} | {
         "wolff_seconds": wolff_time,
         "metropolis_seconds": metro_time,

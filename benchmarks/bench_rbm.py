@@ -19,6 +19,7 @@ import platform
 import time
 
 import numpy as np
+from _report import SUMMARY, print_summary, record
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import BernoulliRBM
@@ -71,13 +72,20 @@ def goal_likelihood(quick, seeds):
     n_exact = 20 if quick else 400
     began = time.perf_counter()
     exact = RBMCoarseGrainer(
-        16, method="exact", batch_size=len(X_train), learning_rate=0.1, n_iter=n_exact,
+        16,
+        method="exact",
+        batch_size=len(X_train),
+        learning_rate=0.1,
+        n_iter=n_exact,
         random_state=0,
     ).fit(X_train)
     elapsed = time.perf_counter() - began
     label = f"skqg method='exact', full batch, lr=0.1, {n_exact} epochs"
     print(f"{label:<52} {exact.score(X_test):>9.3f} {exact.score(X_train):>8.3f} {elapsed:>6.1f}s")
     worst = min(ours)
+    record("1 held-out log-lik., defaults (worst)", f"{worst:.3f}", ">= -19.30", worst >= -19.30)
+    held_out = exact.score(X_test)
+    record("1 held-out log-lik., method='exact'", f"{held_out:.3f}", ">= -18.9", held_out >= -18.9)
     print(
         f"  defaults: worst held-out {worst:.3f} over {len(seeds)} seeds "
         f"(goal >= -19.30): {'PASS' if worst >= -19.30 else 'MISS'}"
@@ -119,6 +127,12 @@ def goal_throughput(quick):
             f"{np.dtype(dtype).name:<8} {theirs_rate:>12.0f} {ours_rate:>10.0f} "
             f"{ours_rate / theirs_rate:>6.2f}x"
         )
+        ratio = ours_rate / theirs_rate
+        name = np.dtype(dtype).name
+        if dtype is np.float64:
+            record(f"2 throughput vs BernoulliRBM, {name}", f"{ratio:.2f}x", ">= 5x", ratio >= 5)
+        else:
+            SUMMARY.append((f"2 throughput vs BernoulliRBM, {name}", f"{ratio:.2f}x", "-", "INFO"))
 
 
 def goal_partition(model, quick, n_seeds):
@@ -140,6 +154,8 @@ def goal_partition(model, quick, n_seeds):
         )
     errors, std_errs = np.array(errors), np.array(std_errs)
     covered = np.mean(np.abs(errors) <= 2 * std_errs)
+    worst = np.abs(errors).max()
+    record("3 AIS max |log Z error|", f"{worst:.4f}", "< 0.1", worst < 0.1)
     print(
         f"  max |error| {np.abs(errors).max():.4f} (goal < 0.1): "
         f"{'PASS' if np.abs(errors).max() < 0.1 else 'MISS'}; "
@@ -164,6 +180,7 @@ def main(argv=None):
         goal_throughput(args.quick)
     if args.goal in ("3", "all"):
         goal_partition(model, args.quick, 2 if args.quick else 10)
+    print_summary(10)
 
 
 if __name__ == "__main__":

@@ -47,6 +47,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _report import print_summary, record
 from scipy.special import expit
 
 import skqg
@@ -392,6 +393,8 @@ def goal4(quick, seed):
     for name, passed, detail in checks:
         print(f"  {'ok  ' if passed else 'FAIL'} {name}: {detail}")
     passed = all(ok for _, ok, _ in checks)
+    n_ok = sum(ok for _, ok, _ in checks)
+    record("4 coarse-graining checks passed", f"{n_ok}/{len(checks)}", "all", passed)
     print(
         f"Goal 4 {'PASS' if passed else 'MISS'}: L1 receptive-field spread (median) "
         + " -> ".join(
@@ -564,6 +567,8 @@ def goal5(quick, seed):
     primary = results[GOAL5_SETTINGS[0][0], cfg["hidden"][0]][0]
     finals = {t0: temps[-1] for t0, temps in primary.items()}
     passed = all(low <= t <= high for t in finals.values())
+    ends = ", ".join(f"{t:.3f}" for t in finals.values())
+    record("5 RBM flow final T", ends, f"in [{low}, {high}]", passed)
     print(
         f"\nGoal 5 {'PASS' if passed else 'MISS'}: {GOAL5_SETTINGS[0][0]}, "
         f"{cfg['hidden'][0]} hidden, after {cfg['n_steps']} Gibbs steps: "
@@ -602,7 +607,8 @@ def main(argv=None):
         start = time.perf_counter()
         outcome["goal5"] = goal5(args.quick, args.seed)
         print(f"goal 5 time: {elapsed(start):.1f} s\n")
-    print(f"total wall time: {elapsed(began):.1f} s")
+    print_summary(14)
+    print(f"\ntotal wall time: {elapsed(began):.1f} s")
     return outcome
 
 

@@ -3,8 +3,10 @@
 Each script writes its full output to ``benchmarks/results/<name>.txt``: a header with the date,
 machine and library versions, the measurements side by side with the peer libraries, and (for
 most) a closing ``== Summary ==`` table of goals, measured values (ratios against the peers) and
-verdicts. This page shows, per script, the header and the summary table, or the whole output
-when there is no summary, so the site always shows the numbers of the last committed run.
+verdicts. ``benchmarks/run.py`` runs them all and writes the combined table of every goal to
+``benchmarks/results/summary.txt``; the page starts with that table, then shows, per script, the
+header and the summary table, or the whole output when there is no summary, so the site always
+shows the numbers of the last committed run.
 """
 
 from pathlib import Path
@@ -22,6 +24,8 @@ SCRIPTS = {
     "pyRiemann's means and tangent space.",
     "transport": "MongeAmpereTransport against POT's ot.da transports, KernelDensity and "
     "GaussianMixture.",
+    "ising": "The Ising sampler (skqg.datasets.make_ising) against a vectorised NumPy "
+    "checkerboard Metropolis.",
 }
 
 INTRO = """\
@@ -35,8 +39,10 @@ prints the date, the machine, the load and the library versions of its run. Run 
 
 .. code-block:: console
 
-   $ python benchmarks/bench_<name>.py            # full run, writes benchmarks/results/<name>.txt
-   $ python benchmarks/bench_<name>.py --quick    # a smaller, faster run
+   $ python benchmarks/run.py                     # every script, quick; the table below
+   $ python benchmarks/run.py --full              # every script in full, writes results/*.txt
+   $ python benchmarks/bench_<name>.py            # one script, full
+   $ python benchmarks/bench_<name>.py --quick    # one script, a smaller, faster run
 
 This page is regenerated from ``benchmarks/results/`` at every documentation build.
 """
@@ -57,11 +63,35 @@ def _literal(lines):
     return [".. code-block:: text", "", *body, ""]
 
 
+def _combined():
+    """The section with ``benchmarks/run.py``'s table of every goal, if it has been run."""
+    path = RESULTS / "summary.txt"
+    if not path.exists():
+        return []
+    header, body = _sections(path.read_text(encoding="utf-8"))
+    if header is None:
+        header, body = [], body
+    title = "All goals (``benchmarks/run.py``)"
+    return [
+        title,
+        "-" * len(title),
+        "",
+        "Every goal of every script in one table, from the last ``python benchmarks/run.py``: "
+        "the measured value (for speed, the ratio against the peer library), the target and "
+        "the verdict. The run's mode, date, machine and revision:",
+        "",
+        *_literal(header),
+        *_literal(body),
+    ]
+
+
 def render():
     """The page's reStructuredText."""
-    out = [INTRO]
+    out = [INTRO, *_combined()]
     names = list(SCRIPTS) + sorted(
-        path.stem for path in RESULTS.glob("*.txt") if path.stem not in SCRIPTS
+        path.stem
+        for path in RESULTS.glob("*.txt")
+        if path.stem not in SCRIPTS and path.stem != "summary"
     )
     for name in names:
         path = RESULTS / f"{name}.txt"

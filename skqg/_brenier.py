@@ -25,9 +25,9 @@ import numpy as np
 
 from ._kernels import entropic as _kernels
 from ._kernels.spd import cholesky
+from ._utils import BATCH_ROWS
 
-# Rows per kernel call: bounds the (batch, d, d) Jacobian stack and keeps progress granular.
-BATCH_ROWS = 4096
+# Rows per kernel call (BATCH_ROWS): bounds the (batch, d, d) Jacobian stack.
 
 
 class BrenierMap(NamedTuple):

@@ -1,6 +1,7 @@
 """Small helpers shared by the estimators: scalar checks, Numba thread control and seeding."""
 
 import math
+import threading
 from contextlib import contextmanager
 from numbers import Integral, Real
 
@@ -167,6 +168,9 @@ def numba_threads(n_jobs):
     """Run a block with a given number of Numba threads, then restore the previous setting.
 
     Numba's thread count is thread-local, so this is safe under joblib's threading backend.
+    Under Numba's ``workqueue`` threading layer (the fallback when neither TBB nor OpenMP can be
+    loaded), parallel kernels launched from two threads at once abort the process (SIGABRT), so
+    there blocks from different threads run one at a time.
 
     Parameters
     ----------
@@ -178,13 +182,34 @@ def numba_threads(n_jobs):
     int
         The number of threads in effect inside the block.
     """
+    # get_num_threads starts Numba's threading layer, so the layer is known from here on.
     previous = numba.get_num_threads()
-    n_threads = resolve_n_threads(n_jobs)
-    numba.set_num_threads(n_threads)
-    try:
-        yield n_threads
-    finally:
-        numba.set_num_threads(previous)
+    with _serialised_if_workqueue():
+        n_threads = resolve_n_threads(n_jobs)
+        numba.set_num_threads(n_threads)
+        try:
+            yield n_threads
+        finally:
+            numba.set_num_threads(previous)
+
+
+# Serialises numba_threads blocks across threads under Numba's ``workqueue`` threading layer,
+# which is not thread-safe. Re-entrant: blocks nest within one thread.
+_WORKQUEUE_LOCK = threading.RLock()
+
+
+@contextmanager
+def _serialised_if_workqueue():
+    """Hold a process-wide lock if Numba's threading layer is ``workqueue``.
+
+    ``omp`` and ``tbb`` accept concurrent launches, so no lock is taken under them. Parallel
+    kernels launched outside :func:`numba_threads` are not covered.
+    """
+    if numba.threading_layer() == "workqueue":
+        with _WORKQUEUE_LOCK:
+            yield
+    else:
+        yield
 
 
 def chunk_seeds(random_state, n_chunks):
@@ -208,3 +233,23 @@ def chunk_seeds(random_state, n_chunks):
     """
     rng = check_random_state(random_state)
     return rng.randint(0, _SEED_BOUND, size=n_chunks, dtype=np.int64)
+
+
+# Rows per batch in the estimators' row-wise methods: bounds their temporaries (hidden fields,
+# Jacobian stacks) whatever the number of rows, at a size where BLAS still runs at full speed.
+BATCH_ROWS = 4096
+
+
+def row_batches(n_rows, batch_rows=None):
+    """Slices that cover ``range(n_rows)`` in batches of ``batch_rows`` to ``2 * batch_rows`` rows.
+
+    ``batch_rows`` defaults to ``BATCH_ROWS``. One batch when ``n_rows < 2 * batch_rows``; no
+    batch is smaller than ``batch_rows`` (unless it is the only one), so no tail batch of a few
+    rows falls to a slower BLAS path. Batched and
+    unbatched results agree to rounding: BLAS results for a row already depend (by an ulp or so)
+    on its position among the rows of one call.
+    """
+    # Read at call time, so tests can shrink the batches.
+    batch_rows = BATCH_ROWS if batch_rows is None else batch_rows
+    bounds = np.linspace(0, n_rows, max(1, n_rows // batch_rows) + 1).astype(np.intp).tolist()
+    return [slice(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]

@@ -43,7 +43,7 @@ from skqg._rbm_training import (
     pcd_statistics,
     tempering_statistics,
 )
-from skqg._utils import check_int, chunk_seeds, numba_threads
+from skqg._utils import check_int, chunk_seeds, numba_threads, row_batches
 
 # Clip the data mean used to initialise the visible biases, so constant columns start finite.
 _MEAN_MARGIN = 1e-3
@@ -525,7 +525,12 @@ class RBMCoarseGrainer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
     def _free_energy(self, X):
         W = self.components_.astype(X.dtype, copy=False)
         b = self.intercept_hidden_.astype(X.dtype, copy=False)
-        return free_energy(X, W, self.intercept_visible_.astype(np.float64), b, self._kind)
+        a = self.intercept_visible_.astype(np.float64)
+        # Row batches bound the (rows, n_components) hidden field, whatever the number of rows.
+        energy = np.empty(X.shape[0])
+        for rows in row_batches(X.shape[0]):
+            energy[rows] = free_energy(X[rows], W, a, b, self._kind)
+        return energy
 
     def log_partition(self, method="auto", *, n_runs=100, n_betas=10000, random_state=None):
         """Log partition function log Z of the fitted model, with its standard error.

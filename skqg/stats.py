@@ -285,7 +285,8 @@ def multivariate_digamma(a, p):
     Raises
     ------
     ValueError
-        If ``p`` is not a positive integer, or ``a`` is not real or not ``> (p - 1) / 2``.
+        If ``p`` is not a positive integer, or ``a`` is not real and finite or not
+        ``> (p - 1) / 2``.
 
     Examples
     --------
@@ -301,6 +302,9 @@ def multivariate_digamma(a, p):
     if a.dtype.kind not in "biuf":
         raise ValueError(f"a must hold real numbers, got dtype {a.dtype}.")
     a = a.astype(np.float64)
+    if not np.isfinite(a).all():
+        kind = "NaN" if np.isnan(a).any() else "infinity"
+        raise ValueError(f"a contains {kind}; multivariate_digamma needs finite arguments.")
     if not np.all(a > 0.5 * (p - 1)):
         raise ValueError(
             f"multivariate_digamma is defined for a > (p - 1) / 2 = {0.5 * (p - 1)}; got "
@@ -1043,8 +1047,8 @@ def marchenko_pastur_test(eigenvalues, ratio, variance=1.0):
     Raises
     ------
     ValueError
-        If ``eigenvalues`` is not a non-empty 1-D finite real array, or ``ratio`` or
-        ``variance`` is not a positive finite number.
+        If ``eigenvalues`` is not a non-empty 1-D finite real array, has a negative value
+        beyond rounding, or ``ratio`` or ``variance`` is not a positive finite number.
 
     References
     ----------
@@ -1071,6 +1075,13 @@ def marchenko_pastur_test(eigenvalues, ratio, variance=1.0):
     if not np.isfinite(values).all():
         raise ValueError("eigenvalues contains infinity; eigenvalues must be finite.")
     m = values.size
+    negative = values < -100 * m * np.finfo(np.float64).eps * np.abs(values).max()
+    if negative.any():
+        raise ValueError(
+            f"eigenvalues has {int(negative.sum())} negative value(s) (smallest "
+            f"{values.min():.3g}) beyond rounding; a spectrum of a covariance matrix is >= 0 "
+            "and the Marchenko-Pastur law lives on [0, inf)."
+        )
     zero = np.abs(values) <= m * np.finfo(np.float64).eps * np.abs(values).max()
     values = np.sort(np.where(zero, 0.0, values))
     cdf = marchenko_pastur_cdf(values, ratio, variance)

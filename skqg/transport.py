@@ -29,9 +29,11 @@ from skqg._references import (
 from skqg._sinkhorn import sinkhorn_potentials
 from skqg._utils import (
     check_finite_entries,
+    check_int,
     input_attributes_restored_on_error,
     numba_threads,
 )
+from skqg._validation import check_covariance_matrix
 
 __all__ = ["MongeAmpereTransport", "auto_epsilon"]
 
@@ -608,6 +610,12 @@ def auto_epsilon(cov_x, cov_y, n_samples, n_reference, n_features):
     -------
     float
 
+    Raises
+    ------
+    ValueError
+        If a covariance is not a finite, symmetric positive semi-definite real matrix of shape
+        ``(n_features, n_features)`` with a positive trace, or a count is not a positive integer.
+
     Examples
     --------
     Standard Gaussian data and reference in two dimensions, 1000 points each: the
@@ -618,7 +626,11 @@ def auto_epsilon(cov_x, cov_y, n_samples, n_reference, n_features):
     >>> round(auto_epsilon(np.eye(2), np.eye(2), 1000, 1000, 2), 6)
     0.2
     """
-    d = n_features
+    d = check_int("n_features", n_features, 1)
+    n_samples = check_int("n_samples", n_samples, 1)
+    n_reference = check_int("n_reference", n_reference, 1)
+    cov_x = check_covariance_matrix(cov_x, "cov_x", d)
+    cov_y = check_covariance_matrix(cov_y, "cov_y", d)
     scale = np.sqrt(np.trace(cov_x) / d * np.trace(cov_y) / d)
     # The map cannot resolve more than its reference sample does.
     bandwidth = min(n_samples, n_reference) ** (-2.0 / (d + 4.0))

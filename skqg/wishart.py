@@ -29,6 +29,7 @@ from skqg._utils import (
     check_int,
     input_attributes_restored_on_error,
     numba_threads,
+    row_batches,
 )
 from skqg.stats import _df_from_log_determinants, _logpdf_from_factors
 
@@ -437,6 +438,16 @@ class WishartCovarianceModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
 
     def _check_input(self, X, *, name="X"):
         check_is_fitted(self)
+        # Name a 2-D/3-D mix-up before validate_data reports it as a wrong number of features.
+        ndim = getattr(X, "ndim", None)
+        ndim = np.asarray(X).ndim if ndim is None else ndim
+        if ndim >= _OBSERVATIONS and ndim != self._input_ndim:
+            fitted = "2-D observations" if self._input_ndim == _OBSERVATIONS else "a 3-D stack"
+            raise ValueError(
+                f"This model was fitted on {fitted}; {name} is {ndim}-D with shape "
+                f"{getattr(X, 'shape', None) or np.asarray(X).shape}. Pass the same kind of "
+                "input as in fit."
+            )
         X = validate_data(
             self,
             X,
@@ -477,11 +488,15 @@ class WishartCovarianceModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         X = self._check_input(X)
         dtype = X.dtype
         if X.ndim == _OBSERVATIONS:
-            centred = X.astype(np.float64, copy=False) - self.location_
-            if self._rules["latent"]:
-                return (centred @ self._latent_map).astype(dtype, copy=False)
-            whitened = (centred @ self._principal_axes) / self._principal_scales
-            return whitened.astype(dtype, copy=False)
+            # Row batches bound the float64 temporaries, whatever the number of rows.
+            out = np.empty((len(X), self._n_features_out), dtype)
+            for rows in row_batches(len(X)):
+                centred = X[rows].astype(np.float64, copy=False) - self.location_
+                if self._rules["latent"]:
+                    out[rows] = centred @ self._latent_map
+                else:
+                    out[rows] = (centred @ self._principal_axes) / self._principal_scales
+            return out
         vectors, _ = self._whitened_logarithms(X)
         return vectors.astype(dtype, copy=False)
 
@@ -599,9 +614,12 @@ class WishartCovarianceModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         return self._squared_mahalanobis(X)
 
     def _squared_mahalanobis(self, X):
-        centred = X.astype(np.float64, copy=False) - self.location_
-        solved = solve_triangular(self._factor, centred.T, lower=True)
-        return (solved**2).sum(axis=0)
+        distances = np.empty(len(X))
+        for rows in row_batches(len(X)):  # bounded temporaries
+            centred = X[rows].astype(np.float64, copy=False) - self.location_
+            solved = solve_triangular(self._factor, centred.T, lower=True)
+            distances[rows] = (solved**2).sum(axis=0)
+        return distances
 
     def sample(self, n_samples=1, random_state=None):
         """Draw from the fitted model.
