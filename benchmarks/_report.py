@@ -14,6 +14,12 @@ def verdict(ok):
     return "PASS" if ok else "MISS"
 
 
+def first_line(message, width=150):
+    """``message`` on one line, cut to ``width`` characters (for exception and warning texts)."""
+    text = " ".join(str(message).split())
+    return text if len(text) <= width else f"{text[: width - 3]}... [{len(text)} chars]"
+
+
 def record(goal, measured, target, ok):
     SUMMARY.append((goal, measured, target, verdict(ok)))
     return verdict(ok)

@@ -55,7 +55,7 @@ import numpy as np
 import ot
 import scipy
 import sklearn
-from _report import SUMMARY, cpu_model, git_revision, print_summary, record
+from _report import SUMMARY, cpu_model, first_line, git_revision, print_summary, record
 from scipy import stats
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
@@ -129,11 +129,6 @@ def timed(func):
     began = time.perf_counter()
     out = func()
     return out, time.perf_counter() - began
-
-
-def first_line(message, width=150):
-    text = " ".join(str(message).split())
-    return text if len(text) <= width else f"{text[: width - 3]}... [{len(text)} chars]"
 
 
 def caught_warnings(func):

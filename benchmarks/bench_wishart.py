@@ -60,7 +60,7 @@ with warnings.catch_warnings():
     from pyriemann.geometry.mean import mean_riemann
     from pyriemann.tangentspace import TangentSpace
 
-from _report import cpu_model, git_revision, print_summary, record
+from _report import cpu_model, first_line, git_revision, print_summary, record
 
 
 def header(quick):
@@ -109,11 +109,6 @@ def race(funcs, repeats, inner=None):
                 funcs[name]()
                 best[name] = min(best[name], time.perf_counter() - began)
     return best
-
-
-def first_line(message, width=150):
-    text = " ".join(str(message).split())
-    return text if len(text) <= width else f"{text[: width - 3]}... [{len(text)} chars]"
 
 
 # ----------------------------------------------------------------------------------- goal 1

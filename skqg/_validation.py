@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from skqg import _spd
+
 
 def check_covariance_matrix(matrix, name, n_features):
     """Return ``matrix`` as a float64 ``(n_features, n_features)`` covariance, or raise.
@@ -27,28 +29,18 @@ def check_covariance_matrix(matrix, name, n_features):
         or a zero trace.
     """
     array = np.asarray(matrix)
-    if array.dtype.kind not in "biuf":
-        raise ValueError(
-            f"{name} must hold real numbers, got dtype {array.dtype}. Convert it to float first."
-        )
+    # Shape first, so a wrong-sized matrix is named as such; then the shared dtype, finiteness
+    # and symmetry checks of skqg._spd.
     if array.shape != (n_features, n_features):
+        if array.dtype.kind not in "biuf":
+            _spd.as_float_stack(array, name)  # raises the dtype message
         raise ValueError(
             f"{name} must be a covariance matrix of shape ({n_features}, {n_features}) "
             f"(n_features={n_features}), got an array of shape {array.shape}."
         )
-    array = array.astype(np.float64)
-    if not np.isfinite(array).all():
-        kind = "NaN" if np.isnan(array).any() else "infinity"
-        raise ValueError(f"{name} contains {kind}; a covariance matrix must be finite.")
+    stack, _ = _spd.as_float_stack(array, name)
+    array = _spd.symmetrised(stack, name, array.dtype)[0]
     eps = np.finfo(np.float64).eps
-    scale = float(np.abs(array).max())
-    asymmetry = float(np.abs(array - array.T).max())
-    if asymmetry > 1e3 * eps * scale:
-        raise ValueError(
-            f"{name} must be symmetric; max |C - C.T| = {asymmetry:.3g} ({asymmetry / scale:.3g} "
-            "relative)."
-        )
-    array = 0.5 * (array + array.T)
     eigenvalues = np.linalg.eigvalsh(array)
     if eigenvalues[0] < -100 * n_features * eps * max(abs(eigenvalues[0]), eigenvalues[-1]):
         raise ValueError(
