@@ -19,10 +19,10 @@ import time
 import numpy as np
 from _report import print_summary, record
 
-from skqg import _ising
-from skqg._kernels import ising as kernels
-from skqg._utils import chunk_seeds, numba_threads
-from skqg.datasets import _make_ising_runs
+from skqg._ising import IsingOptions, sample_dataset
+from skqg._ising import _sampler as _ising
+from skqg._kernels import ising_monte_carlo as kernels
+from skqg._parallel import chunk_seeds, numba_threads
 
 SIZE = 32
 T_C = _ising.CRITICAL_TEMPERATURE
@@ -92,9 +92,8 @@ def skqg_flip_rate(n_chains, n_jobs, seconds):
 def time_make_ising(n_samples, algorithm, size=SIZE):
     """Seconds for ``make_ising``'s defaults at T_c, and what the sampler did."""
     start = time.perf_counter()
-    _, _, _, runs = _make_ising_runs(
-        n_samples, size, T_C, algorithm=algorithm, shuffle=False, dtype=np.int8, random_state=0
-    )
+    options = IsingOptions(algorithm=algorithm, shuffle=False, dtype=np.int8, random_state=0)
+    runs = sample_dataset(n_samples, size, T_C, options).runs
     return time.perf_counter() - start, runs[0]
 
 

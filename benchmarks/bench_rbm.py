@@ -25,9 +25,9 @@ from sklearn.model_selection import train_test_split
 from sklearn.neural_network import BernoulliRBM
 
 from skqg import RBMCoarseGrainer
-from skqg._kernels.gibbs import KIND_BERNOULLI
-from skqg._rbm_math import free_energy
-from skqg._rbm_partition import exact_log_partition
+from skqg._kernels.gibbs_sampling import KIND_BERNOULLI
+from skqg.rbm._layers import free_energy
+from skqg.rbm._partition import exact_log_partition
 
 
 def digits():

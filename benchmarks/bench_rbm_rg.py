@@ -52,7 +52,7 @@ from scipy.special import expit
 
 import skqg
 from skqg import RBMCoarseGrainer
-from skqg._ising import CRITICAL_TEMPERATURE
+from skqg._ising._sampler import CRITICAL_TEMPERATURE
 from skqg.datasets import make_ising
 from skqg.rg import (
     block_spin,

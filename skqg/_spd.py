@@ -1,9 +1,10 @@
-"""Validation and batched linear algebra for stacks of symmetric positive-definite matrices.
+"""Linear algebra on symmetric positive-definite matrices, in one place.
 
-Shared by :mod:`skqg.cone`, :mod:`skqg.stats` and :class:`skqg.WishartCovarianceModel`. Stacks are
-batch-first ``(n, p, p)``; the work runs in :mod:`skqg._kernels.spd` in float64, parallel across
-matrices, with BLAS pinned to one thread (two OpenBLAS threads made batches of small ``eigh``
-calls 135x slower on these machines; see ../shared/ENGINEERING.md).
+Shared by :mod:`skqg.cone`, :mod:`skqg.stats`, the Wishart and transport families (their
+validation is :mod:`skqg._validation`). Stacks are batch-first ``(n, p, p)``; the work runs in
+:mod:`skqg._kernels.spd_linalg` in float64, parallel across matrices, with BLAS pinned to one
+thread (two OpenBLAS threads made batches of small ``eigh`` calls 135x slower on these
+machines).
 """
 
 from collections import namedtuple
@@ -11,7 +12,7 @@ from collections import namedtuple
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-from skqg._kernels import spd as _k
+from skqg._kernels import spd_linalg
 
 _CONTROLLER = None
 
@@ -40,78 +41,6 @@ logdets : ndarray of shape (n,)
 singular : ndarray of shape (n,), bool
     Matrices that are not numerically positive definite.
 """
-
-
-def as_float_stack(X, name):
-    """Return ``X`` as a C-contiguous float64 stack ``(n, p, p)`` of finite square matrices.
-
-    Parameters
-    ----------
-    X : array-like of shape (n, p, p) or (p, p)
-        The matrices; a single matrix becomes a stack of one.
-    name : str
-        The argument's name, for messages.
-
-    Returns
-    -------
-    stack : ndarray of shape (n, p, p), float64
-    single : bool
-        Whether ``X`` was a single matrix.
-    """
-    X = np.asarray(X)
-    if X.dtype.kind not in "biuf":
-        raise ValueError(
-            f"{name} must hold real numbers, got dtype {X.dtype}. Convert it to float first."
-        )
-    if X.ndim not in (2, 3):
-        raise ValueError(
-            f"{name} must be a matrix (p, p) or a stack of matrices (n, p, p), got an array "
-            f"of shape {X.shape}."
-        )
-    single = X.ndim == 2
-    stack = X[np.newaxis] if single else X
-    if stack.shape[-1] != stack.shape[-2] or stack.shape[-1] == 0:
-        raise ValueError(f"{name} must hold non-empty square matrices, got shape {X.shape}.")
-    if stack.shape[0] == 0:
-        raise ValueError(f"{name} is an empty stack (shape {X.shape}); pass at least one matrix.")
-    stack = np.ascontiguousarray(stack, dtype=np.float64)
-    if not np.isfinite(stack).all():
-        bad = int(np.flatnonzero(~np.isfinite(stack).reshape(len(stack), -1).all(axis=1))[0])
-        raise ValueError(
-            f"{name} contains NaN or infinity (first in matrix {bad}); covariance matrices must "
-            "be finite."
-        )
-    return stack, single
-
-
-def symmetrised(stack, name, dtype=np.float64):
-    """Check that each matrix is symmetric up to rounding and return the exact symmetric part.
-
-    Parameters
-    ----------
-    stack : ndarray of shape (n, p, p), float64
-        The matrices.
-    name : str
-        The argument's name, for messages.
-    dtype : dtype, default=float64
-        The input's original precision, which sets the rounding tolerance.
-
-    Returns
-    -------
-    ndarray of shape (n, p, p)
-        ``(S + S.T) / 2``.
-    """
-    symmetric, asymmetry, scale = _k.symmetrise(np.ascontiguousarray(stack, dtype=np.float64))
-    tolerance = 1e3 * np.finfo(np.dtype(dtype) if np.dtype(dtype).kind == "f" else float).eps
-    bad = asymmetry > tolerance * scale
-    if bad.any():
-        first = int(np.flatnonzero(bad)[0])
-        raise ValueError(
-            f"{name} must hold symmetric matrices; matrix {first} has max |S - S.T| = "
-            f"{asymmetry[first]:.3g} ({asymmetry[first] / scale[first]:.3g} relative, "
-            f"{int(bad.sum())} of {len(stack)} matrices are not symmetric)."
-        )
-    return symmetric
 
 
 def rounding_eps(dtype):
@@ -146,106 +75,56 @@ def numerical_rank(eigenvalues, eps=None):
     return (np.abs(eigenvalues) > tolerance).sum(axis=-1)
 
 
-def describe_singular(stack, singular, name, eps=None):
-    """Say which matrices are not positive definite, with rank and smallest eigenvalue.
+def cholesky(stack):
+    """Lower Cholesky factors, pivots and log-determinants of a float64 stack (BLAS pinned).
+
+    Parameters
+    ----------
+    stack : ndarray of shape (n, p, p), float64, C-contiguous
+        Symmetric matrices.
+
+    Returns
+    -------
+    factors : ndarray of shape (n, p, p)
+    pivots : ndarray of shape (n,)
+        The smallest pivot of each factorisation (not positive where it failed).
+    logdets : ndarray of shape (n,)
+    """
+    with one_blas_thread():
+        return spd_linalg.cholesky(stack)
+
+
+def symmetric_parts(stack):
+    """``(S + S.T) / 2`` of each matrix, with ``max |S - S.T|`` and the scale to judge it by.
 
     Parameters
     ----------
     stack : ndarray of shape (n, p, p)
-        The matrices.
-    singular : ndarray of shape (n,), bool
-        Which ones failed.
-    name : str
-        The argument's name.
-    eps : float, default=None
-        Relative precision of the matrices (:func:`rounding_eps`); float64's by default.
+        Square matrices.
 
     Returns
     -------
-    str
+    symmetric : ndarray of shape (n, p, p), float64
+    asymmetry : ndarray of shape (n,)
+    scale : ndarray of shape (n,)
     """
-    index = np.flatnonzero(singular)
-    with one_blas_thread():
-        eigenvalues = np.linalg.eigvalsh(stack[index])
-    eps = np.finfo(np.float64).eps if eps is None else eps
-    ranks = numerical_rank(eigenvalues, eps)
-    tolerance = np.abs(eigenvalues).max(axis=-1) * eigenvalues.shape[-1] * eps
-    n_negative = int((eigenvalues[0] < -tolerance[0]).sum())
-    first = int(index[0])
-    p = stack.shape[1]
-    where = f"{name}[{first}]" if len(stack) > 1 else name
-    negative = f", {n_negative} negative eigenvalue{'s' * (n_negative != 1)}" if n_negative else ""
-    message = (
-        f"{where} is not positive definite: rank {int(ranks[0])} of {p}{negative}, smallest "
-        f"eigenvalue {eigenvalues[0, 0]:.3g} (largest {eigenvalues[0, -1]:.3g})"
-    )
-    if len(stack) == 1:
-        return message + "."
-    return (
-        f"{message}; {len(index)} of {len(stack)} matrices are singular or indefinite (lowest "
-        f"rank {int(ranks.min())})."
-    )
+    return spd_linalg.symmetrise(np.ascontiguousarray(stack, dtype=np.float64))
 
 
-def check_spd(X, name="X", *, allow_singular=False, hint=""):
-    """Validate a stack of symmetric positive-definite matrices and factor it.
-
-    Parameters
-    ----------
-    X : array-like of shape (n, p, p) or (p, p)
-        The matrices.
-    name : str, default="X"
-        The argument's name, for messages.
-    allow_singular : bool, default=False
-        Return singular or indefinite matrices flagged in ``singular`` instead of raising.
-    hint : str, default=""
-        What the caller can do about a matrix that is not positive definite, appended to the
-        error message.
-
-    Returns
-    -------
-    checked : SPDStack
-        The symmetrised float64 stack, its Cholesky factors and log-determinants.
-    single : bool
-        Whether ``X`` was a single matrix.
-
-    Raises
-    ------
-    ValueError
-        If ``X`` is not a finite stack of symmetric matrices, or (unless ``allow_singular``) a
-        matrix is not numerically positive definite; the message gives its rank and smallest
-        eigenvalue.
-    """
-    dtype = np.asarray(X).dtype
-    stack, single = as_float_stack(X, name)
-    stack = symmetrised(stack, name, dtype)
-    factors, pivots, logdets = _cholesky(stack)
-    p = stack.shape[1]
-    diagonal_scale = np.abs(np.diagonal(stack, axis1=1, axis2=2)).max(axis=1)
-    # A pivot at rounding level means a numerically singular matrix even if it is positive.
-    eps = rounding_eps(dtype)
-    singular = ~(pivots > 10 * p * eps * diagonal_scale)
-    if singular.any() and not allow_singular:
-        message = describe_singular(stack, singular, name, eps)
-        raise ValueError(f"{message} {hint}".strip())
-    logdets = np.where(singular, -np.inf, logdets)
-    return SPDStack(stack, factors, logdets, singular), single
-
-
-def _cholesky(stack):
-    with one_blas_thread():
-        return _k.cholesky(stack)
+def sym(matrices):
+    """The exact symmetric part ``(M + M.T) / 2`` of a matrix or of each matrix of a stack."""
+    return 0.5 * (matrices + np.swapaxes(matrices, -1, -2))
 
 
 def spectral(stack, code, exponent=1.0):
-    """``U f(Lambda) U.T`` for each matrix of a float64 stack (see :mod:`skqg._kernels.spd`).
+    """``U f(Lambda) U.T`` for each matrix of a float64 stack (see :mod:`skqg._kernels.spd_linalg`).
 
     Parameters
     ----------
     stack : ndarray of shape (n, p, p), float64
         Symmetric matrices.
     code : int
-        ``LOG``, ``EXP`` or ``POWER`` from :mod:`skqg._kernels.spd`.
+        ``LOG``, ``EXP`` or ``POWER`` from :mod:`skqg._kernels.spd_linalg`.
     exponent : float, default=1.0
         Exponent for ``POWER``.
 
@@ -255,22 +134,24 @@ def spectral(stack, code, exponent=1.0):
     eigenvalues : ndarray of shape (n, p)
     """
     with one_blas_thread():
-        return _k.spectral_function(np.ascontiguousarray(stack, dtype=np.float64), code, exponent)
+        return spd_linalg.spectral_function(
+            np.ascontiguousarray(stack, dtype=np.float64), code, exponent
+        )
 
 
 def logm(stack):
     """Matrix logarithm of each SPD matrix of a stack."""
-    return spectral(stack, _k.LOG)[0]
+    return spectral(stack, spd_linalg.LOG)[0]
 
 
 def expm(stack):
     """Matrix exponential of each symmetric matrix of a stack."""
-    return spectral(stack, _k.EXP)[0]
+    return spectral(stack, spd_linalg.EXP)[0]
 
 
 def powm(stack, exponent):
     """Matrix power of each SPD matrix of a stack."""
-    return spectral(stack, _k.POWER, exponent)[0]
+    return spectral(stack, spd_linalg.POWER, exponent)[0]
 
 
 def vech(stack, weight=SQRT2):
@@ -321,3 +202,22 @@ def unvech(vectors, weight=SQRT2):
     out[..., rows, cols] = values
     out[..., cols, rows] = values
     return out
+
+
+def sqrtm(matrices):
+    """Square root of a symmetric positive semi-definite matrix, or of each matrix of a stack.
+
+    Eigenvalues below zero (rounding) are clipped to zero.
+
+    Parameters
+    ----------
+    matrices : ndarray of shape (..., p, p)
+        Symmetric positive semi-definite matrices.
+
+    Returns
+    -------
+    ndarray of shape (..., p, p)
+    """
+    values, vectors = np.linalg.eigh(matrices)
+    root = np.sqrt(np.maximum(values, 0.0))
+    return (vectors * root[..., np.newaxis, :]) @ np.swapaxes(vectors, -1, -2)

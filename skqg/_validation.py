@@ -1,8 +1,305 @@
-"""Input checks for public functions that take matrices (shared; see also skqg._utils)."""
+"""Input validation in one place: scalars, arrays, stacks of SPD matrices, estimator state.
+
+Public functions and estimators call these helpers and never re-implement a check; each raises a
+``ValueError`` that names the argument, says what is wrong and how to fix it.
+"""
+
+import math
+from contextlib import contextmanager
+from numbers import Integral, Real
 
 import numpy as np
 
 from skqg import _spd
+
+
+def check_int(name, value, minimum):
+    """Return ``value`` as an int, or raise a ValueError naming ``name`` and the bound.
+
+    Parameters
+    ----------
+    name : str
+        The parameter's name, for the message.
+    value : object
+        Must be an integer (not a bool) and at least ``minimum``.
+    minimum : int
+        The smallest allowed value.
+
+    Returns
+    -------
+    int
+    """
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
+    return int(value)
+
+
+def check_finite_real(name, value):
+    """Return ``value`` as a float, or raise a ValueError if it is not a finite real number.
+
+    Parameters
+    ----------
+    name : str
+        The parameter's name, for the message.
+    value : object
+        Must be a real number (not a bool), finite.
+
+    Returns
+    -------
+    float
+    """
+    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite real number, got {value!r}.")
+    return float(value)
+
+
+def check_option(name, value, choices):
+    """Return ``value`` if it is one of ``choices``, or raise a ValueError listing them.
+
+    Parameters
+    ----------
+    name : str
+        The parameter's name, for the message.
+    value : object
+        The value given.
+    choices : tuple of str
+        The allowed values.
+
+    Returns
+    -------
+    str
+    """
+    if not isinstance(value, str) or value not in choices:
+        listed = ", ".join(repr(choice) for choice in choices)
+        raise ValueError(f"{name} must be one of {listed}; got {value!r}.")
+    return value
+
+
+def check_finite_entries(
+    X,
+    name,
+    owner,
+    *,
+    unit="row",
+    advice="impute or drop missing entries (e.g. sklearn.impute.SimpleImputer) first.",
+):
+    """Refuse NaN and infinity in an array, saying which comes first and where.
+
+    Parameters
+    ----------
+    X : ndarray
+        The array; its first axis indexes the ``unit`` (rows, or matrices of a stack).
+    name : str
+        The argument's name, for the message.
+    owner : str
+        Who needs finite values (the estimator's name), for the message.
+    unit : str, default="row"
+        What the first axis holds, for the message.
+    advice : str
+        What the caller can do, the message's last sentence.
+
+    Raises
+    ------
+    ValueError
+        If ``X`` has a NaN or an infinite entry.
+    """
+    finite = np.isfinite(X)
+    if not finite.all():
+        first = int(np.flatnonzero(~finite.reshape(len(X), -1).all(axis=1))[0])
+        kind = "NaN" if np.isnan(X).any() else "infinity"
+        raise ValueError(
+            f"{name} contains {kind} (first in {unit} {first}). {owner} needs finite values: "
+            f"{advice}"
+        )
+
+
+_INPUT_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
+
+
+@contextmanager
+def input_attributes_restored_on_error(estimator):
+    """Put ``n_features_in_`` and ``feature_names_in_`` back if the block raises.
+
+    ``validate_data(reset=True)`` overwrites them before a ``fit`` can fail, so without this a
+    failed ``fit`` would leave a previously fitted estimator inconsistent with its own state.
+
+    Parameters
+    ----------
+    estimator : BaseEstimator
+        The estimator being fitted.
+
+    Yields
+    ------
+    None
+    """
+    previous = {k: v for k, v in vars(estimator).items() if k in _INPUT_ATTRIBUTES}
+    try:
+        yield
+    except Exception:
+        for key in _INPUT_ATTRIBUTES:
+            if key in previous:
+                setattr(estimator, key, previous[key])
+            elif hasattr(estimator, key):
+                delattr(estimator, key)
+        raise
+
+
+def as_float_stack(X, name):
+    """Return ``X`` as a C-contiguous float64 stack ``(n, p, p)`` of finite square matrices.
+
+    Parameters
+    ----------
+    X : array-like of shape (n, p, p) or (p, p)
+        The matrices; a single matrix becomes a stack of one.
+    name : str
+        The argument's name, for messages.
+
+    Returns
+    -------
+    stack : ndarray of shape (n, p, p), float64
+    single : bool
+        Whether ``X`` was a single matrix.
+    """
+    X = np.asarray(X)
+    if X.dtype.kind not in "biuf":
+        raise ValueError(
+            f"{name} must hold real numbers, got dtype {X.dtype}. Convert it to float first."
+        )
+    if X.ndim not in (2, 3):
+        raise ValueError(
+            f"{name} must be a matrix (p, p) or a stack of matrices (n, p, p), got an array "
+            f"of shape {X.shape}."
+        )
+    single = X.ndim == 2
+    stack = X[np.newaxis] if single else X
+    if stack.shape[-1] != stack.shape[-2] or stack.shape[-1] == 0:
+        raise ValueError(f"{name} must hold non-empty square matrices, got shape {X.shape}.")
+    if stack.shape[0] == 0:
+        raise ValueError(f"{name} is an empty stack (shape {X.shape}); pass at least one matrix.")
+    stack = np.ascontiguousarray(stack, dtype=np.float64)
+    if not np.isfinite(stack).all():
+        bad = int(np.flatnonzero(~np.isfinite(stack).reshape(len(stack), -1).all(axis=1))[0])
+        raise ValueError(
+            f"{name} contains NaN or infinity (first in matrix {bad}); covariance matrices must "
+            "be finite."
+        )
+    return stack, single
+
+
+def symmetrised(stack, name, dtype=np.float64):
+    """Check that each matrix is symmetric up to rounding and return the exact symmetric part.
+
+    Parameters
+    ----------
+    stack : ndarray of shape (n, p, p), float64
+        The matrices.
+    name : str
+        The argument's name, for messages.
+    dtype : dtype, default=float64
+        The input's original precision, which sets the rounding tolerance.
+
+    Returns
+    -------
+    ndarray of shape (n, p, p)
+        ``(S + S.T) / 2``.
+    """
+    symmetric, asymmetry, scale = _spd.symmetric_parts(stack)
+    tolerance = 1e3 * np.finfo(np.dtype(dtype) if np.dtype(dtype).kind == "f" else float).eps
+    bad = asymmetry > tolerance * scale
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"{name} must hold symmetric matrices; matrix {first} has max |S - S.T| = "
+            f"{asymmetry[first]:.3g} ({asymmetry[first] / scale[first]:.3g} relative, "
+            f"{int(bad.sum())} of {len(stack)} matrices are not symmetric)."
+        )
+    return symmetric
+
+
+def describe_singular(stack, singular, name, eps=None):
+    """Say which matrices are not positive definite, with rank and smallest eigenvalue.
+
+    Parameters
+    ----------
+    stack : ndarray of shape (n, p, p)
+        The matrices.
+    singular : ndarray of shape (n,), bool
+        Which ones failed.
+    name : str
+        The argument's name.
+    eps : float, default=None
+        Relative precision of the matrices (:func:`skqg._spd.rounding_eps`); float64's by default.
+
+    Returns
+    -------
+    str
+    """
+    index = np.flatnonzero(singular)
+    with _spd.one_blas_thread():
+        eigenvalues = np.linalg.eigvalsh(stack[index])
+    eps = np.finfo(np.float64).eps if eps is None else eps
+    ranks = _spd.numerical_rank(eigenvalues, eps)
+    tolerance = np.abs(eigenvalues).max(axis=-1) * eigenvalues.shape[-1] * eps
+    n_negative = int((eigenvalues[0] < -tolerance[0]).sum())
+    first = int(index[0])
+    p = stack.shape[1]
+    where = f"{name}[{first}]" if len(stack) > 1 else name
+    negative = f", {n_negative} negative eigenvalue{'s' * (n_negative != 1)}" if n_negative else ""
+    message = (
+        f"{where} is not positive definite: rank {int(ranks[0])} of {p}{negative}, smallest "
+        f"eigenvalue {eigenvalues[0, 0]:.3g} (largest {eigenvalues[0, -1]:.3g})"
+    )
+    if len(stack) == 1:
+        return message + "."
+    return (
+        f"{message}; {len(index)} of {len(stack)} matrices are singular or indefinite (lowest "
+        f"rank {int(ranks.min())})."
+    )
+
+
+def check_spd(X, name="X", *, allow_singular=False, hint=""):
+    """Validate a stack of symmetric positive-definite matrices and factor it.
+
+    Parameters
+    ----------
+    X : array-like of shape (n, p, p) or (p, p)
+        The matrices.
+    name : str, default="X"
+        The argument's name, for messages.
+    allow_singular : bool, default=False
+        Return singular or indefinite matrices flagged in ``singular`` instead of raising.
+    hint : str, default=""
+        What the caller can do about a matrix that is not positive definite, appended to the
+        error message.
+
+    Returns
+    -------
+    checked : skqg._spd.SPDStack
+        The symmetrised float64 stack, its Cholesky factors and log-determinants.
+    single : bool
+        Whether ``X`` was a single matrix.
+
+    Raises
+    ------
+    ValueError
+        If ``X`` is not a finite stack of symmetric matrices, or (unless ``allow_singular``) a
+        matrix is not numerically positive definite; the message gives its rank and smallest
+        eigenvalue.
+    """
+    dtype = np.asarray(X).dtype
+    stack, single = as_float_stack(X, name)
+    stack = symmetrised(stack, name, dtype)
+    factors, pivots, logdets = _spd.cholesky(stack)
+    p = stack.shape[1]
+    diagonal_scale = np.abs(np.diagonal(stack, axis1=1, axis2=2)).max(axis=1)
+    # A pivot at rounding level means a numerically singular matrix even if it is positive.
+    eps = _spd.rounding_eps(dtype)
+    singular = ~(pivots > 10 * p * eps * diagonal_scale)
+    if singular.any() and not allow_singular:
+        message = describe_singular(stack, singular, name, eps)
+        raise ValueError(f"{message} {hint}".strip())
+    logdets = np.where(singular, -np.inf, logdets)
+    return _spd.SPDStack(stack, factors, logdets, singular), single
 
 
 def check_covariance_matrix(matrix, name, n_features):
@@ -33,13 +330,13 @@ def check_covariance_matrix(matrix, name, n_features):
     # and symmetry checks of skqg._spd.
     if array.shape != (n_features, n_features):
         if array.dtype.kind not in "biuf":
-            _spd.as_float_stack(array, name)  # raises the dtype message
+            as_float_stack(array, name)  # raises the dtype message
         raise ValueError(
             f"{name} must be a covariance matrix of shape ({n_features}, {n_features}) "
             f"(n_features={n_features}), got an array of shape {array.shape}."
         )
-    stack, _ = _spd.as_float_stack(array, name)
-    array = _spd.symmetrised(stack, name, array.dtype)[0]
+    stack, _ = as_float_stack(array, name)
+    array = symmetrised(stack, name, array.dtype)[0]
     eps = np.finfo(np.float64).eps
     eigenvalues = np.linalg.eigvalsh(array)
     if eigenvalues[0] < -100 * n_features * eps * max(abs(eigenvalues[0]), eigenvalues[-1]):

@@ -59,9 +59,9 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
-from . import _spd
-from ._kernels import spd as _k
-from ._utils import check_finite_real, check_int
+from skqg import _spd, _validation
+from skqg._kernels import spd_linalg
+from skqg._validation import check_finite_real, check_int
 
 __all__ = [
     "SelfDualityResiduals",
@@ -107,22 +107,19 @@ def _out_dtype(*arrays):
 
 
 def _check_spd(X, name):
-    checked, single = _spd.check_spd(np.asarray(X), name, hint=_hint(name))
+    checked, single = _validation.check_spd(np.asarray(X), name, hint=_hint(name))
     return checked, single
 
 
 def _check_symmetric(X, name):
     """A finite stack of symmetric matrices (tangent vectors), float64."""
     dtype = np.asarray(X).dtype
-    stack, single = _spd.as_float_stack(X, name)
-    return _spd.symmetrised(stack, name, dtype), single
+    stack, single = _validation.as_float_stack(X, name)
+    return _validation.symmetrised(stack, name, dtype), single
 
 
 def _check_metric(metric, choices=_METRICS):
-    if not isinstance(metric, str) or metric not in choices:
-        listed = ", ".join(repr(c) for c in choices)
-        raise ValueError(f"metric must be one of {listed}; got {metric!r}.")
-    return metric
+    return _validation.check_option("metric", metric, choices)
 
 
 def _common_size(named_stacks):
@@ -503,7 +500,7 @@ def distance(A, B, metric="affine"):
     if metric == "affine":
         whitening = _expand(_inverse_factors(checked_a), n)
         whitened = _congruence(whitening, _expand(checked_b.matrices, n))
-        eigenvalues = _spd.spectral(whitened, _k.LOG)[1]
+        eigenvalues = _spd.spectral(whitened, spd_linalg.LOG)[1]
         values = np.sqrt((np.log(eigenvalues) ** 2).sum(axis=1))
     elif metric == "log-euclidean":
         difference = _spd.logm(checked_a.matrices) - _spd.logm(checked_b.matrices)
@@ -721,7 +718,7 @@ def _affine_mean(stack, weights, start, tol, max_iter):
         factor = np.ascontiguousarray(_cholesky_one(M))
         with _spd.one_blas_thread():
             whitening = np.ascontiguousarray(np.linalg.inv(factor))
-            vectors, eigenvalues = _k.whitened_log_vectors(stack, whitening, SQRT2)
+            vectors, eigenvalues = spd_linalg.whitened_log_vectors(stack, whitening, SQRT2)
         gradient = weights @ vectors
         value = 0.5 * float(weights @ (vectors**2).sum(axis=1))
         spread = np.log(eigenvalues[:, -1] / eigenvalues[:, 0])
@@ -737,7 +734,7 @@ def _affine_mean(stack, weights, start, tol, max_iter):
         if norm <= tol:
             return M, iteration, norm
         with _spd.one_blas_thread():
-            candidate = _k.colored_exp_matrices(
+            candidate = spd_linalg.colored_exp_matrices(
                 np.ascontiguousarray(damping * step * gradient[np.newaxis]), factor, SQRT2
             )[0]
         evaluated = evaluate(candidate)
@@ -918,7 +915,7 @@ def project(X, min_eigenvalue=0.0):
     floor = check_finite_real("min_eigenvalue", min_eigenvalue)
     if floor < 0:
         raise ValueError(f"min_eigenvalue must be non-negative, got {min_eigenvalue!r}.")
-    stack, single = _spd.as_float_stack(X, "X")
+    stack, single = _validation.as_float_stack(X, "X")
     symmetric = np.ascontiguousarray(_sym(stack))
     with _spd.one_blas_thread():
         eigenvalues, vectors = np.linalg.eigh(symmetric)

@@ -1,60 +1,10 @@
 """Data generators: real samplers, in the style of :mod:`sklearn.datasets` ``make_*`` functions."""
 
-
 import numpy as np
-from sklearn.utils import check_random_state
 
-from ._ising import sample_ising
-from ._utils import check_finite_real, check_int
+from skqg._ising import IsingOptions, sample_dataset
 
 __all__ = ["make_ising"]
-
-_ALGORITHMS = ("auto", "wolff", "metropolis")
-_BOUNDARIES = ("periodic", "open")
-
-
-def _check_temperatures(temperature):
-    values = np.asarray(temperature)
-    if values.ndim > 1 or values.size == 0:
-        raise ValueError(
-            "temperature must be a positive number or a non-empty 1-D list of positive "
-            f"numbers, got an array of shape {values.shape}."
-        )
-    if not np.issubdtype(values.dtype, np.number) or np.issubdtype(
-        values.dtype, np.complexfloating
-    ):
-        raise ValueError(f"temperature must be real numbers, got {temperature!r}.")
-    values = np.atleast_1d(values.astype(np.float64))
-    bad = values[~(np.isfinite(values) & (values > 0))]
-    if bad.size:
-        raise ValueError(
-            f"temperature must be finite and > 0 (in units of J/k_B), got {float(bad[0])}; "
-            "T = 0 is the ground state and is not sampled."
-        )
-    return values
-
-
-def _check_dtype(dtype, spins):
-    try:
-        dtype = np.dtype(dtype)
-    except TypeError as error:
-        raise ValueError(f"dtype must be a NumPy numeric dtype, got {dtype!r}.") from error
-    allowed = "if" if spins else "iuf"  # -1 does not fit an unsigned type
-    if dtype.kind not in allowed:
-        kinds = "a signed integer or floating" if spins else "an integer or floating"
-        raise ValueError(f"dtype must be {kinds} dtype with spins={spins}, got {dtype}.")
-    return dtype
-
-
-def _split_counts(n_samples, n_temperatures):
-    if n_samples < n_temperatures:
-        raise ValueError(
-            f"n_samples={n_samples} is smaller than the number of temperatures "
-            f"({n_temperatures}); ask for at least one sample per temperature."
-        )
-    counts = np.full(n_temperatures, n_samples // n_temperatures)
-    counts[: n_samples % n_temperatures] += 1
-    return counts
 
 
 def make_ising(
@@ -189,10 +139,7 @@ def make_ising(
     >>> bool(m[y == 1.5].mean() > 0.9 > m[y == 3.5].mean())
     True
     """
-    X, y, energies, _ = _make_ising_runs(
-        n_samples,
-        size,
-        temperature,
+    options = IsingOptions(
         coupling=coupling,
         boundary=boundary,
         algorithm=algorithm,
@@ -206,79 +153,7 @@ def make_ising(
         n_jobs=n_jobs,
         random_state=random_state,
     )
+    X, y, energies, _ = sample_dataset(n_samples, size, temperature, options)
     if return_energy:
         return X, y, energies
     return X, y
-
-
-def _make_ising_runs(
-    n_samples,
-    size,
-    temperature,
-    *,
-    coupling=1.0,
-    boundary="periodic",
-    algorithm="auto",
-    spins=True,
-    n_chains=16,
-    thinning="auto",
-    burn_in="auto",
-    shuffle=True,
-    dtype=np.float64,
-    verbose=False,
-    n_jobs=None,
-    random_state=None,
-):
-    """:func:`make_ising` returning ``(X, y, energy_per_site, runs)``.
-
-    ``runs`` holds one :class:`skqg._ising.TemperatureRun` per temperature (algorithm,
-    autocorrelation time, thinning, burn-in), for the command line's summary.
-    """
-    n_samples = check_int("n_samples", n_samples, 1)
-    size = check_int("size", size, 2)
-    temperatures = _check_temperatures(temperature)
-    coupling = check_finite_real("coupling", coupling)
-    if boundary not in _BOUNDARIES:
-        raise ValueError(f"boundary must be one of {_BOUNDARIES}, got {boundary!r}.")
-    if algorithm not in _ALGORITHMS:
-        raise ValueError(f"algorithm must be one of {_ALGORITHMS}, got {algorithm!r}.")
-    n_chains = check_int("n_chains", n_chains, 1)
-    if thinning != "auto":
-        thinning = check_int("thinning", thinning, 1)
-    if burn_in != "auto":
-        burn_in = check_int("burn_in", burn_in, 0)
-    dtype = _check_dtype(dtype, spins)
-    counts = _split_counts(n_samples, temperatures.size)
-    rng = check_random_state(random_state)
-
-    progress_bar = None
-    if verbose:
-        from tqdm.auto import tqdm
-
-        progress_bar = tqdm(total=n_samples, unit="sample", desc=f"Ising {size}x{size}")
-    try:
-        configurations, y, energies, runs = sample_ising(
-            counts,
-            temperatures,
-            size,
-            coupling=float(coupling),
-            boundary=boundary,
-            algorithm=algorithm,
-            n_chains=n_chains,
-            thinning=thinning,
-            burn_in=burn_in,
-            random_state=rng,
-            n_jobs=n_jobs,
-            progress=None if progress_bar is None else progress_bar.update,
-        )
-    finally:
-        if progress_bar is not None:
-            progress_bar.close()
-
-    X = configurations if spins else (configurations + 1) // 2
-    X = X.astype(dtype, copy=False)
-    energies = energies / (size * size)
-    if shuffle:
-        permutation = rng.permutation(n_samples)
-        X, y, energies = X[permutation], y[permutation], energies[permutation]
-    return X, y, energies, runs

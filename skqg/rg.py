@@ -23,12 +23,12 @@ from numbers import Integral
 
 import numpy as np
 from scipy.optimize import brentq
-from scipy.special import expit
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from . import _kaufman
-from ._utils import check_finite_real, check_int
+from skqg import _ising
+from skqg._kernels import gibbs_sampling
+from skqg._validation import check_finite_real, check_int, check_option
 
 __all__ = [
     "block_spin",
@@ -209,8 +209,7 @@ def block_spin(X, lattice_shape, b=2, rule="majority"):
             f"The block size b={b} must divide both sides of the lattice {(rows, cols)}; "
             "choose a common divisor of the sides."
         )
-    if rule not in _BLOCK_RULES:
-        raise ValueError(f"rule must be one of {_BLOCK_RULES}, got {rule!r}.")
+    check_option("rule", rule, _BLOCK_RULES)
     spins = _spin_alphabet(X)
     n_samples = X.shape[0]
     block_shape = (n_samples, rows // b, b, cols // b, b)
@@ -444,8 +443,13 @@ def _mean_field_hidden(estimator, visible):
     RBM parameters of scikit-learn's BernoulliRBM the hidden means are computed directly.
     """
     if hasattr(estimator, "components_") and hasattr(estimator, "intercept_hidden_"):
-        field = np.asarray(visible, dtype=np.float64) @ estimator.components_.T
-        return expit(field + estimator.intercept_hidden_)
+        # The RBM's own conditional-mean kernel, on a field it cannot get through transform.
+        field = np.ascontiguousarray(
+            np.asarray(visible, dtype=np.float64) @ estimator.components_.T.astype(np.float64)
+        )
+        bias = np.ascontiguousarray(estimator.intercept_hidden_, dtype=np.float64)
+        gibbs_sampling.mean_layer(field, bias, gibbs_sampling.KIND_BERNOULLI, field)
+        return field
     return estimator.transform(visible)
 
 
@@ -573,7 +577,7 @@ def exact_ising_energy(temperature, size, coupling=1.0):
     temperatures = _check_positive_finite("temperature", temperature)
     size = check_int("size", size, 2)
     coupling = _exact_coupling(coupling, size)
-    energy = coupling * _kaufman.energy_per_site(size, coupling / temperatures)
+    energy = coupling * _ising.energy_per_site(size, coupling / temperatures)
     return float(energy) if energy.ndim == 0 else energy
 
 
@@ -645,7 +649,7 @@ def ising_temperature(energy_per_site, size, coupling=1.0, bounds=(0.05, 50.0)):
         raise ValueError("energy_per_site must be finite (it has NaN or infinite values).")
 
     def energy_at(temperature):
-        return coupling * _kaufman.energy_per_site(size, coupling / temperature).item()
+        return coupling * _ising.energy_per_site(size, coupling / temperature).item()
 
     e_low, e_high = energy_at(low), energy_at(high)
     # The curve is flat to rounding at low T (E = -2|J| to double precision below T ~ 0.1|J|):

@@ -38,8 +38,8 @@ from scipy.stats import kstwo
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
-from skqg import _spd
-from skqg._utils import check_int
+from skqg import _spd, _validation
+from skqg._validation import check_int
 
 __all__ = [
     "MarchenkoPasturComparison",
@@ -201,7 +201,7 @@ def _check_df(df, p, *, allow_singular=False):
 
 def _check_scale(scale, p, name):
     """A single SPD ``(p, p)`` matrix (``p=None``: any size); return its SPDStack."""
-    checked, single = _spd.check_spd(scale, name)
+    checked, single = _validation.check_spd(scale, name)
     if not single:
         raise ValueError(
             f"{name} must be a single (p, p) matrix, got an array of shape {np.shape(scale)}."
@@ -215,7 +215,7 @@ def _check_scale(scale, p, name):
 
 
 def _check_matrices(X):
-    return _spd.check_spd(X, "X", hint=_SINGULAR_HINT)
+    return _validation.check_spd(X, "X", hint=_SINGULAR_HINT)
 
 
 # --- linear algebra ----------------------------------------------------------------------------
@@ -645,7 +645,7 @@ def wishart_fit(X, df=None, *, tol=1e-10, max_iter=100):
             f"All {n} matrices in X are equal, so the maximum-likelihood df is infinite (no "
             "spread around the mean); pass df explicitly."
         )
-    mean_checked, _ = _spd.check_spd(covariance, "the mean of X")
+    mean_checked, _ = _validation.check_spd(covariance, "the mean of X")
     df, n_iter = _df_from_log_determinants(
         checked.logdets.mean(), mean_checked.logdets[0], p, tol=tol, max_iter=max_iter
     )
@@ -711,7 +711,7 @@ def _fit_and_test(matrices, factors, logdets, df, covariance, tol, max_iter):
     r, n, p, _ = matrices.shape
     if covariance is None:
         means = matrices.mean(axis=1)
-        mean_checked, _ = _spd.check_spd(means, "the mean of X")
+        mean_checked, _ = _validation.check_spd(means, "the mean of X")
         whitened = _solve_lower_each(mean_checked.factors, factors)
         gap = logdets.mean(axis=1) - mean_checked.logdets
         covariances = means
@@ -1139,8 +1139,8 @@ def spd_margins(X):
     4.0
     """
     dtype = np.asarray(X).dtype
-    stack, single = _spd.as_float_stack(X, "X")
-    stack = _spd.symmetrised(stack, "X", dtype)
+    stack, single = _validation.as_float_stack(X, "X")
+    stack = _validation.symmetrised(stack, "X", dtype)
     with _spd.one_blas_thread():
         eigenvalues = np.linalg.eigvalsh(stack)
     rank = _spd.numerical_rank(np.abs(eigenvalues))

@@ -12,7 +12,7 @@ import math
 import numpy as np
 from scipy.special import ellipk
 
-from skqg import _kaufman
+from skqg._ising import _exact as _kaufman
 from skqg.rg import exact_ising_energy
 
 

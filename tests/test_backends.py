@@ -75,7 +75,7 @@ def _thread_probe():
         import numpy as np
 
         from skqg import MongeAmpereTransport
-        from skqg._utils import numba_threads
+        from skqg._parallel import numba_threads
 
         X = np.random.RandomState(seed).randn(300, 2)
         # Must not raise: -1 and 64 are clipped to the worker's NUMBA_NUM_THREADS.
@@ -155,8 +155,8 @@ def test_parallel_kernels_called_from_many_threads_do_not_abort():
 
     Once under Numba's default choice of threading layer (``tbb``, else ``omp``, else
     ``workqueue``) and once forcing ``workqueue``, which aborts the process on concurrent launches
-    unless skqg serialises its kernels (skqg._utils.numba_threads). Each runs in a subprocess (the
-    layer is fixed per process, and an abort must not take pytest down); both run at once.
+    unless skqg serialises its kernels (skqg._parallel.numba_threads). Each runs in a subprocess
+    (the layer is fixed per process, and an abort must not take pytest down); both run at once.
     """
     layers = ["default", "workqueue"]
     processes = [

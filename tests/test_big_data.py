@@ -8,7 +8,7 @@ The dask tests run dask's synchronous scheduler; the threaded one runs Numba's p
 from several threads at once, which needs a thread-safe threading layer (see
 ``docs/install.rst``).
 
-Memory: each output method works through row batches (``skqg._utils.BATCH_ROWS``), so the
+Memory: each output method works through row batches (``skqg._batching.BATCH_ROWS``), so the
 peak memory of a call over ``n`` rows is the output plus a bounded overhead, not ``n`` times
 the number of hidden units or reference points. The 10**6-row measurement runs in subprocesses
 (``tests/_memory_probe.py``) and is marked slow.
@@ -25,7 +25,7 @@ import pytest
 import skqg
 import skqg.rbm
 import skqg.wishart
-from skqg._utils import row_batches
+from skqg._batching import row_batches
 
 da = pytest.importorskip("dask.array")
 dask = pytest.importorskip("dask")
@@ -163,9 +163,9 @@ def test_batched_evaluation_matches_one_batch(name, dtype, monkeypatch):
     est, methods, make = _case(name)
     X = make(5003).astype(dtype)
     methods = (*methods, "free_energy") if name.startswith("rbm") else (*methods, "mahalanobis")
-    monkeypatch.setattr(skqg._utils, "BATCH_ROWS", 10**9)
+    monkeypatch.setattr(skqg._batching, "BATCH_ROWS", 10**9)
     one_batch = {method: getattr(est, method)(X) for method in methods}
-    monkeypatch.setattr(skqg._utils, "BATCH_ROWS", 97)
+    monkeypatch.setattr(skqg._batching, "BATCH_ROWS", 97)
     for method in methods:
         _assert_close(getattr(est, method)(X), one_batch[method], X.dtype)
 

@@ -1,5 +1,6 @@
 """make_ising against exact results: enumeration, Kaufman's finite lattice, Onsager."""
 
+import dataclasses
 import inspect
 import math
 
@@ -9,9 +10,10 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from ising_reference import enumerate_lattice, kaufman_energy, onsager_energy
 
-from skqg import _ising
-from skqg._ising import CRITICAL_TEMPERATURE, integrated_autocorr_time
-from skqg.datasets import _make_ising_runs, make_ising
+from skqg._ising import IsingOptions
+from skqg._ising import _sampler as _ising
+from skqg._ising._sampler import CRITICAL_TEMPERATURE, integrated_autocorr_time
+from skqg.datasets import make_ising
 
 
 def _mean_and_se(values):
@@ -367,7 +369,7 @@ def test_wolff_sweep_flips_about_one_lattice_of_spins(temperature):
     spins = _ising._initial_spins(lattice, 4, temperature, 1.0, rng)
     n_clusters = _ising._clusters_per_sweep(spins, lattice, temperature, 1.0, rng)
     args = _ising._kernel_arguments(lattice, temperature, 1.0, n_clusters)
-    _, _, flips = _ising.kernels.trace_chains(spins, *args, 200, _ising.chunk_seeds(rng, 4))
+    _, _, flips = _ising.ising_monte_carlo.trace_chains(spins, *args, 200, _ising.chunk_seeds(rng, 4))
     assert 0.5 < flips[:, 100:].mean() / lattice.n_sites < 2.0
 
 
@@ -407,11 +409,11 @@ def test_output_is_consistent_for_any_settings(
     np.testing.assert_allclose(energy, _energy_per_site(X, size, coupling, boundary), atol=1e-12)
 
 
-def test_private_runner_keeps_the_public_defaults():
-    """make_ising and the runner behind it (used by the CLI) must not drift apart."""
+def test_sampler_options_keep_the_public_defaults():
+    """make_ising and the options behind it (also used by the CLI) must not drift apart."""
 
     public = inspect.signature(make_ising).parameters
-    private = inspect.signature(_make_ising_runs).parameters
-    for name, parameter in private.items():
-        assert public[name].default == parameter.default, name
-    assert set(public) - set(private) == {"return_energy"}
+    options = {field.name: field.default for field in dataclasses.fields(IsingOptions)}
+    for name, default in options.items():
+        assert public[name].default == default, name
+    assert set(public) - set(options) == {"n_samples", "size", "temperature", "return_energy"}

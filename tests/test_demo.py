@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from skqg import _demo, _demo_figure
-from skqg.cli import main
+from skqg.cli import _demo, _demo_figure, main
 
 
 def _number_after(label, text):

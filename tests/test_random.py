@@ -5,7 +5,7 @@ import pytest
 from numba import njit
 from scipy import stats
 
-from skqg._kernels.random import next_uint64, randbelow, seed_state, seeded_states, uniform
+from skqg._kernels.random_streams import next_uint64, randbelow, seed_state, seeded_states, uniform
 
 MASK = (1 << 64) - 1
 

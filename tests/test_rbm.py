@@ -14,8 +14,8 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 
 from skqg import RBMCoarseGrainer
-from skqg._kernels.gibbs import KIND_BERNOULLI, KIND_GAUSSIAN, KIND_SPIN, sample_layer
-from skqg._rbm_partition import (
+from skqg._kernels.gibbs_sampling import KIND_BERNOULLI, KIND_GAUSSIAN, KIND_SPIN, sample_layer
+from skqg.rbm._partition import (
     ais_log_partition,
     default_betas,
     exact_log_partition,
@@ -154,8 +154,8 @@ def test_sample_layer_draws_the_conditional_law(visible):
 def test_kernels_do_not_depend_on_thread_count_or_the_serial_parallel_switch():
     import numba
 
-    from skqg._kernels import gibbs
-    from skqg._kernels.ais import ais_log_weights
+    from skqg._kernels import gibbs_sampling as gibbs
+    from skqg._kernels.annealed_importance import ais_log_weights
 
     field = np.random.RandomState(1).normal(size=(64, 32))
     bias = np.zeros(32)
@@ -169,8 +169,9 @@ def test_kernels_do_not_depend_on_thread_count_or_the_serial_parallel_switch():
                 sample = np.empty_like(field)
                 kernel(field, bias, 1.0, 1.0, KIND_BERNOULLI, 11, field.copy(), sample)
                 outputs.append(sample)
-            weights.append(ais_log_weights(W, a, b, KIND_BERNOULLI, np.linspace(0, 1, 50),
-                                           np.arange(16)))
+            weights.append(
+                ais_log_weights(W, a, b, KIND_BERNOULLI, np.linspace(0, 1, 50), np.arange(16))
+            )
     finally:
         numba.set_num_threads(previous)
     for other in outputs[1:]:
@@ -262,8 +263,7 @@ def test_spin_and_gaussian_visible_units_train():
 def test_fit_is_reproducible_and_independent_of_n_jobs():
     X = binary_data()
     fits = [
-        RBMCoarseGrainer(4, n_iter=3, random_state=5, n_jobs=n_jobs).fit(X)
-        for n_jobs in (1, 2, 1)
+        RBMCoarseGrainer(4, n_iter=3, random_state=5, n_jobs=n_jobs).fit(X) for n_jobs in (1, 2, 1)
     ]
     for other in fits[1:]:
         np.testing.assert_array_equal(fits[0].components_, other.components_)
@@ -276,9 +276,7 @@ def test_sparse_input_matches_dense():
     dense = RBMCoarseGrainer(4, n_iter=3, random_state=0).fit(X)
     sparse = RBMCoarseGrainer(4, n_iter=3, random_state=0).fit(sp.csr_matrix(X))
     np.testing.assert_allclose(sparse.components_, dense.components_, atol=1e-10)
-    np.testing.assert_allclose(
-        sparse.transform(sp.csr_matrix(X)), dense.transform(X), atol=1e-10
-    )
+    np.testing.assert_allclose(sparse.transform(sp.csr_matrix(X)), dense.transform(X), atol=1e-10)
     np.testing.assert_allclose(
         sparse.score_samples(sp.csr_matrix(X)), dense.score_samples(X), atol=1e-8
     )
@@ -318,9 +316,7 @@ def test_sample_and_gibbs_reach_the_model_law():
     assert np.all(np.abs(samples.mean(axis=0) - exact_v) < 5 * np.sqrt(0.25 / 4000))
     moved = est.gibbs(samples, n_steps=3, random_state=1)
     assert np.all(np.abs(moved.mean(axis=0) - exact_v) < 5 * np.sqrt(0.25 / 4000))
-    np.testing.assert_array_equal(
-        est.sample(10, random_state=3), est.sample(10, random_state=3)
-    )
+    np.testing.assert_array_equal(est.sample(10, random_state=3), est.sample(10, random_state=3))
 
 
 def test_log_partition_auto_exact_ais_and_cache():
@@ -467,7 +463,7 @@ def test_persistent_chain_shapes_and_float32_log_partition():
 
 
 def test_parallel_tempering_crosses_between_modes_that_gibbs_cannot():
-    from skqg._rbm_training import pcd_statistics, tempering_statistics
+    from skqg.rbm._training import pcd_statistics, tempering_statistics
 
     # Two hidden units favour all-up and all-down spins: the two modes carry e^12 each against
     # ~2**12 states in between, so single-temperature Gibbs chains stay in the mode they start in.

@@ -16,7 +16,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state
 
-from skqg import _kaufman
+from skqg._ising import _exact as _kaufman
 from skqg.datasets import make_ising
 from skqg.rg import (
     block_spin,

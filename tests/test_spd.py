@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from scipy import linalg
 
-from skqg import _spd
-from skqg._kernels import spd as kernels
-from skqg._utils import numba_threads
+from skqg import _spd, _validation
+from skqg._kernels import spd_linalg as kernels
+from skqg._parallel import numba_threads
 
 
 def _stack(n, p, seed=0, samples=None):
@@ -106,20 +106,20 @@ def test_vech_is_an_isometry_and_unvech_inverts_it():
 def test_check_spd_reports_rank_negative_eigenvalues_and_symmetry():
     rank_deficient = _stack(3, 8, samples=4)
     with pytest.raises(ValueError, match=r"X\[0\] is not positive definite: rank 4 of 8"):
-        _spd.check_spd(rank_deficient)
+        _validation.check_spd(rank_deficient)
     indefinite = np.diag([1.0, -2.0, 3.0])
     message = "C is not positive definite: rank 3 of 3, 1 negative eigenvalue, smallest eigen"
     with pytest.raises(ValueError, match=message):
-        _spd.check_spd(indefinite, "C")
+        _validation.check_spd(indefinite, "C")
     asymmetric = np.eye(3)
     asymmetric[0, 1] = 1e-3
     with pytest.raises(ValueError, match="symmetric"):
-        _spd.check_spd(asymmetric)
+        _validation.check_spd(asymmetric)
     with pytest.raises(ValueError, match="NaN or infinity"):
-        _spd.check_spd(np.full((2, 2), np.nan))
+        _validation.check_spd(np.full((2, 2), np.nan))
     with pytest.raises(ValueError, match="real numbers"):
-        _spd.check_spd(np.eye(2, dtype=complex))
-    checked, single = _spd.check_spd(rank_deficient, allow_singular=True)
+        _validation.check_spd(np.eye(2, dtype=complex))
+    checked, single = _validation.check_spd(rank_deficient, allow_singular=True)
     assert checked.singular.all() and not single
 
 
@@ -127,7 +127,7 @@ def test_float32_rounding_decides_rank_for_float32_input():
     # A rank-4 covariance computed in float32 has rounding-level eigenvalues of ~1e-7 relative;
     # judged with float64 epsilon it would look full rank and indefinite.
     S = _stack(1, 8, samples=4, seed=4).astype(np.float32)
-    checked, _ = _spd.check_spd(S, allow_singular=True)
+    checked, _ = _validation.check_spd(S, allow_singular=True)
     assert checked.singular.all()
     eigenvalues = np.linalg.eigvalsh(S.astype(np.float64))
     assert _spd.numerical_rank(eigenvalues, _spd.rounding_eps(np.float32))[0] == 4

@@ -35,16 +35,16 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skqg import MongeAmpereTransport
-from skqg._gaussian_transport import (
+from skqg._kernels import entropic_map as kernels
+from skqg._parallel import numba_threads
+from skqg.transport._gaussian_maps import (
     bures_map,
     entropic_bias_correction,
     entropic_gaussian_map,
     gaussian_w2_squared,
 )
-from skqg._kernels import entropic as kernels
-from skqg._references import reference_log_density, reference_moments, reference_sample
-from skqg._sinkhorn import sinkhorn_potentials
-from skqg._utils import numba_threads
+from skqg.transport._references import reference_log_density, reference_moments, reference_sample
+from skqg.transport._sinkhorn import sinkhorn_potentials
 
 REFERENCES = ["normal", "uniform", "ball", "array"]
 SOLVERS = ["sinkhorn", "exact", "gaussian"]
@@ -1155,7 +1155,7 @@ def test_small_epsilon_warns_when_sinkhorn_does_not_converge():
 def test_dense_and_online_sinkhorn_give_the_same_potentials(monkeypatch, d, epsilon):
     """The dense Gibbs-kernel path and the online kernels run the same iteration: identical
     iteration counts and potentials to rounding (the dense path is taken by default here)."""
-    import skqg._sinkhorn as sinkhorn_module
+    import skqg.transport._sinkhorn as sinkhorn_module
 
     rng = np.random.default_rng(d)
     X = rng.standard_normal((300, d))
@@ -1173,7 +1173,7 @@ def test_dense_and_online_sinkhorn_give_the_same_potentials(monkeypatch, d, epsi
 
 
 def test_gibbs_kernel_is_the_exponential_of_minus_the_cost():
-    from skqg._kernels.entropic import gibbs_kernel
+    from skqg._kernels.entropic_map import gibbs_kernel
 
     rng = np.random.default_rng(3)
     X, Y = rng.standard_normal((40, 3)), rng.standard_normal((30, 3))

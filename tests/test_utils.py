@@ -8,7 +8,7 @@ import numba
 import numpy as np
 import pytest
 
-from skqg._utils import chunk_seeds, max_numba_threads, numba_threads, resolve_n_threads
+from skqg._parallel import chunk_seeds, max_numba_threads, numba_threads, resolve_n_threads
 
 
 def test_resolve_n_threads_follows_joblib_conventions():
@@ -65,7 +65,7 @@ def test_numba_threads_inside_a_constrained_worker():
     code = textwrap.dedent(
         """
         import numba
-        from skqg._utils import numba_threads
+        from skqg._parallel import numba_threads
         with numba_threads(8) as n:
             assert n == 1 and numba.get_num_threads() == 1
         with numba_threads(-1) as n:

@@ -8,13 +8,13 @@ biases, plus the visible unit kind. The energy is
 
 hidden units are Bernoulli. Matrix products go to BLAS (``safe_sparse_dot`` also takes CSR);
 the elementwise work after each product runs in the fused kernels of
-:mod:`skqg._kernels.gibbs`.
+:mod:`skqg._kernels.gibbs_sampling`.
 """
 
 import numpy as np
 from sklearn.utils.extmath import safe_sparse_dot
 
-from skqg._kernels.gibbs import (
+from skqg._kernels.gibbs_sampling import (
     KIND_BERNOULLI,
     KIND_GAUSSIAN,
     KIND_SPIN,
@@ -22,7 +22,7 @@ from skqg._kernels.gibbs import (
     mean_layer,
     sample_layer,
 )
-from skqg._utils import _SEED_BOUND
+from skqg._parallel import SEED_BOUND
 
 VISIBLE_KINDS = {"bernoulli": KIND_BERNOULLI, "spin": KIND_SPIN, "gaussian": KIND_GAUSSIAN}
 
@@ -34,7 +34,7 @@ def writable(array):
 
 def draw_seed(rng):
     """One kernel seed from a ``RandomState``."""
-    return int(rng.randint(0, _SEED_BOUND, dtype=np.int64))
+    return int(rng.randint(0, SEED_BOUND, dtype=np.int64))
 
 
 def hidden_field(V, W):

@@ -1,4 +1,4 @@
-"""The ``skqg demo`` figure: one panel per result of :func:`skqg._demo.run_demo`."""
+"""The ``skqg demo`` figure: one panel per result of :func:`skqg.cli._demo.run_demo`."""
 
 import numpy as np
 
@@ -11,7 +11,7 @@ def draw_demo_figure(panels, path):
     Parameters
     ----------
     panels : dict
-        The second value returned by :func:`skqg._demo.run_demo`.
+        The second value returned by :func:`skqg.cli._demo.run_demo`.
     path : str or path-like
         Output file, e.g. ``"skqg-demo.png"``.
     """

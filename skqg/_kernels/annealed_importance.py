@@ -14,8 +14,8 @@ float64 whatever the model's dtype.
 import numpy as np
 from numba import njit, prange
 
-from skqg._kernels.gibbs import draw_unit, sigmoid, softplus
-from skqg._kernels.random import seed_state, uniform
+from skqg._kernels.gibbs_sampling import draw_unit, sigmoid, softplus
+from skqg._kernels.random_streams import seed_state, uniform
 
 # Reassociation lets LLVM vectorise the dot product's reduction (5x faster at 1024 units; AIS at
 # 1024 x 256 went from 215 s to 82 s for 100 runs x 10 000 betas). No nnan/ninf flags, so NaN
@@ -42,7 +42,7 @@ def ais_log_weights(W, a, b, kind, betas, seeds):
     a : ndarray, shape (n_visible,)
     b : ndarray, shape (n_hidden,)
     kind : int
-        Visible unit kind (see :mod:`skqg._kernels.gibbs`).
+        Visible unit kind (see :mod:`skqg._kernels.gibbs_sampling`).
     betas : ndarray of float64, shape (n_betas,)
         Increasing from 0 to 1.
     seeds : ndarray of int64, shape (n_runs,)

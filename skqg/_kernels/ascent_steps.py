@@ -9,7 +9,7 @@ import math
 
 from numba import njit, prange
 
-from skqg._kernels.gibbs import PARALLEL_MIN_ELEMENTS
+from skqg._kernels.gibbs_sampling import PARALLEL_MIN_ELEMENTS
 
 
 @njit(cache=True, inline="always")
@@ -54,6 +54,15 @@ def ascent_step(param, grad, first, second, *, rate, momentum, beta2, epsilon, d
     """
     kernel = _update_parallel if param.size >= PARALLEL_MIN_ELEMENTS else _update_serial
     kernel(
-        param, grad, first, second, float(rate), float(momentum), float(beta2), float(epsilon),
-        float(decay), float(l1), bool(adam),
+        param,
+        grad,
+        first,
+        second,
+        float(rate),
+        float(momentum),
+        float(beta2),
+        float(epsilon),
+        float(decay),
+        float(l1),
+        bool(adam),
     )

@@ -62,7 +62,7 @@ def _slopes(mmap):
 def evaluate(mmap, x, *, value=False, gradient=False, log_det=False):
     """Potential, map and log-derivative at the points ``x`` (shape (n,)).
 
-    Returns a dict with the requested keys, as :func:`skqg._brenier.evaluate` does.
+    Returns a dict with the requested keys, as :func:`skqg.transport._brenier_map.evaluate` does.
     """
     kx, ky = mmap.x, mmap.y
     out = {}

@@ -16,22 +16,22 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from skqg import _spd, stats
-from skqg._covariance import (
+from skqg import _spd, _validation, stats
+from skqg._batching import row_batches
+from skqg._kernels import spd_linalg
+from skqg._parallel import numba_threads
+from skqg._validation import (
+    check_finite_entries,
+    check_int,
+    input_attributes_restored_on_error,
+)
+from skqg.stats import _df_from_log_determinants, _logpdf_from_factors
+from skqg.wishart._shrinkage import (
     diagonal_latent,
     evidence_covariance,
     evidence_covariances,
     isotropic_latent,
 )
-from skqg._kernels import spd as _kernels
-from skqg._utils import (
-    check_finite_entries,
-    check_int,
-    input_attributes_restored_on_error,
-    numba_threads,
-    row_batches,
-)
-from skqg.stats import _df_from_log_determinants, _logpdf_from_factors
 
 _OBSERVATIONS = 2
 _MATRICES = 3
@@ -386,19 +386,21 @@ class WishartCovarianceModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         hint = _NO_REGULARISATION_HINT if shrinkage is None else ""
         with numba_threads(self.n_jobs):
             if isinstance(shrinkage, Real) and not isinstance(shrinkage, bool):
-                stack, _ = _spd.as_float_stack(X, name)
-                stack = _shrink_to_identity(_spd.symmetrised(stack, name, X.dtype), shrinkage)
-                checked, _ = _spd.check_spd(stack, name, hint="Use a larger shrinkage.")
+                stack, _ = _validation.as_float_stack(X, name)
+                stack = _shrink_to_identity(
+                    _validation.symmetrised(stack, name, X.dtype), shrinkage
+                )
+                checked, _ = _validation.check_spd(stack, name, hint="Use a larger shrinkage.")
                 return checked, len(stack) * (shrinkage > 0)
             allow_singular = shrinkage is not None
-            checked, _ = _spd.check_spd(X, name, allow_singular=allow_singular, hint=hint)
+            checked, _ = _validation.check_spd(X, name, allow_singular=allow_singular, hint=hint)
             singular = np.flatnonzero(checked.singular)
             if len(singular) == 0:
                 return checked, 0
             eps = _spd.rounding_eps(X.dtype)
             stack = checked.matrices.copy()
             stack[singular] = _evidence_regularised(stack[singular], singular, name, eps)
-            repaired, _ = _spd.check_spd(stack[singular], name)
+            repaired, _ = _validation.check_spd(stack[singular], name)
             factors, logdets = checked.factors.copy(), checked.logdets.copy()
             factors[singular] = repaired.factors
             logdets[singular] = repaired.logdets
@@ -504,7 +506,7 @@ class WishartCovarianceModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         """Tangent vectors at ``covariance_`` and the whitened eigenvalues of a 3-D input."""
         checked, _ = self._regularised_stack(X, "X", self._rules["shrinkage"])
         with numba_threads(self.n_jobs), _spd.one_blas_thread():
-            return _kernels.whitened_log_vectors(checked.matrices, self._inverse_root, _spd.SQRT2)
+            return spd_linalg.whitened_log_vectors(checked.matrices, self._inverse_root, _spd.SQRT2)
 
     def inverse_transform(self, X):
         """Map coordinates back: observations (2-D) or SPD matrices (3-D).
@@ -536,7 +538,7 @@ class WishartCovarianceModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
                 out = (values * self._principal_scales) @ self._principal_axes.T + self.location_
             return out.astype(dtype, copy=False)
         with numba_threads(self.n_jobs), _spd.one_blas_thread():
-            out = _kernels.colored_exp_matrices(
+            out = spd_linalg.colored_exp_matrices(
                 np.ascontiguousarray(values), self._root, _spd.SQRT2
             )
         overflow = ~np.isfinite(out).reshape(len(out), -1).all(axis=1)
@@ -762,7 +764,7 @@ def _check_finite(X, name):
 
 def _covariance_factor(matrix, what):
     """Cholesky factor and log-determinant of a fitted covariance, or a ValueError with its rank."""
-    checked, _ = _spd.check_spd(matrix, what, hint=_SINGULAR_COVARIANCE_HINT)
+    checked, _ = _validation.check_spd(matrix, what, hint=_SINGULAR_COVARIANCE_HINT)
     return checked.factors[0], float(checked.logdets[0])
 
 

@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 
-from . import __version__
+from skqg import __version__
 
 
 def _positive_int(text):
@@ -83,8 +83,8 @@ def _add_demo_parser(subparsers):
 
 
 def _run_demo(args):
-    from ._demo import format_table, run_demo
-    from ._demo_figure import draw_demo_figure
+    from skqg.cli._demo import format_table, run_demo
+    from skqg.cli._demo_figure import draw_demo_figure
 
     start = time.perf_counter()
     rows, panels = run_demo(quick=args.quick, seed=args.seed, progress=not args.quiet)
@@ -95,13 +95,10 @@ def _run_demo(args):
 
 
 def _run_ising(args):
-    from .datasets import _make_ising_runs
+    from skqg._ising import IsingOptions, sample_dataset
 
     start = time.perf_counter()
-    X, y, energy, runs = _make_ising_runs(
-        args.n_samples,
-        args.size,
-        args.temperature,
+    options = IsingOptions(
         coupling=args.coupling,
         boundary=args.boundary,
         algorithm=args.algorithm,
@@ -112,6 +109,7 @@ def _run_ising(args):
         n_jobs=args.n_jobs,
         random_state=args.seed,
     )
+    X, y, energy, runs = sample_dataset(args.n_samples, args.size, args.temperature, options)
     elapsed = time.perf_counter() - start
     np.savez_compressed(
         args.out,

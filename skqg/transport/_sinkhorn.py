@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from ._kernels.entropic import gibbs_kernel, log_sum_exp
-from ._spd import one_blas_thread
+from skqg._kernels import entropic_map
+from skqg._spd import one_blas_thread
 
 # The dense Gibbs kernel exp(-C / eps) is used when it fits in this many entries (256 MB) and
 # no entry underflows (max cost / eps below DENSE_MAX_EXPONENT): each iteration is then two
@@ -20,11 +20,11 @@ class _OnlineLSE:
 
     def rows(self, h):
         """``LSE_j((h_j + 2 <x_i, y_j>) / eps)`` for every ``i``."""
-        return log_sum_exp(self.X, self.Y, h, self.inv)
+        return entropic_map.log_sum_exp(self.X, self.Y, h, self.inv)
 
     def cols(self, f):
         """``LSE_i((f_i + 2 <x_i, y_j>) / eps)`` for every ``j``."""
-        return log_sum_exp(self.Y, self.X, f, self.inv)
+        return entropic_map.log_sum_exp(self.Y, self.X, f, self.inv)
 
 
 class _DenseLSE:
@@ -41,7 +41,7 @@ class _DenseLSE:
         self.xx = np.einsum("ij,ij->i", X, X) * self.inv
         self.yy = np.einsum("ij,ij->i", Y, Y) * self.inv
         self.K = np.empty((len(X), len(Y)))
-        gibbs_kernel(X, Y, self.inv, self.K)
+        entropic_map.gibbs_kernel(X, Y, self.inv, self.K)
 
     @staticmethod
     def _lse(matrix, z, offset):

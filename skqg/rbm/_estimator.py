@@ -17,7 +17,10 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from skqg._rbm_math import (
+from skqg._batching import row_batches
+from skqg._parallel import chunk_seeds, numba_threads
+from skqg._validation import check_int
+from skqg.rbm._layers import (
     VISIBLE_KINDS,
     base_visible_samples,
     free_energy,
@@ -25,7 +28,7 @@ from skqg._rbm_math import (
     hidden_means,
     visible_means,
 )
-from skqg._rbm_partition import (
+from skqg.rbm._partition import (
     MAX_AUTO_ENUMERATION,
     MAX_ENUMERATION,
     LogPartition,
@@ -34,7 +37,7 @@ from skqg._rbm_partition import (
     enumerated_layer_size,
     exact_log_partition,
 )
-from skqg._rbm_training import (
+from skqg.rbm._training import (
     TEMPERING_BETAS,
     GradientAscent,
     cd_statistics,
@@ -43,7 +46,6 @@ from skqg._rbm_training import (
     pcd_statistics,
     tempering_statistics,
 )
-from skqg._utils import check_int, chunk_seeds, numba_threads, row_batches
 
 # Clip the data mean used to initialise the visible biases, so constant columns start finite.
 _MEAN_MARGIN = 1e-3
@@ -222,9 +224,7 @@ class RBMCoarseGrainer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
 
     def _check_visible(self, X, reset):
         """Validate visible data (dense or CSR, float32/float64) and its domain."""
-        X = validate_data(
-            self, X, accept_sparse="csr", dtype=(np.float64, np.float32), reset=reset
-        )
+        X = validate_data(self, X, accept_sparse="csr", dtype=(np.float64, np.float32), reset=reset)
         values = X.data if sp.issparse(X) else X
         if self.visible == "bernoulli" and values.size:
             low, high = values.min(), values.max()
@@ -319,7 +319,11 @@ class RBMCoarseGrainer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
 
     def _run_epoch(self, X, rng, learning_rate):
         optimizer = GradientAscent(
-            self.solver, learning_rate, self.momentum, self.weight_decay, self.l1,
+            self.solver,
+            learning_rate,
+            self.momentum,
+            self.weight_decay,
+            self.l1,
             self._optimizer_state,
         )
         n_samples = X.shape[0]
@@ -575,7 +579,12 @@ class RBMCoarseGrainer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
                     cache[key] = LogPartition(exact_log_partition(W, a, b, self._kind), 0.0, method)
                 else:
                     log_z, std_err, _ = ais_log_partition(
-                        W, a, b, self._kind, n_runs=n_runs, betas=default_betas(n_betas),
+                        W,
+                        a,
+                        b,
+                        self._kind,
+                        n_runs=n_runs,
+                        betas=default_betas(n_betas),
                         seeds=chunk_seeds(seed_source, n_runs),
                     )
                     cache[key] = LogPartition(log_z, std_err, method)

@@ -12,14 +12,14 @@ Conventions shared by every kernel here:
   Wolff, a fixed number of cluster flips chosen by the caller (about ``N / <cluster size>``,
   the usual way to put both algorithms on one clock).
 * Chains run in parallel across a ``prange`` over chains. Each chain owns an explicit
-  xoshiro256** generator seeded from its own seed (see :mod:`skqg._kernels.random`) and runs
+  xoshiro256** generator seeded from its own seed (see :mod:`skqg._kernels.random_streams`) and runs
   serially on one thread, so the result depends on the seeds only, never on the threads.
 """
 
 import numpy as np
 from numba import njit, prange
 
-from .random import randbelow, seed_state, uniform
+from skqg._kernels.random_streams import randbelow, seed_state, uniform
 
 
 @njit(cache=True, nogil=True)

@@ -23,11 +23,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._kernels import entropic as _kernels
-from ._kernels.spd import cholesky
-from ._utils import BATCH_ROWS
-
-# Rows per kernel call (BATCH_ROWS): bounds the (batch, d, d) Jacobian stack.
+from skqg import _spd
+from skqg._batching import row_batches
+from skqg._kernels import entropic_map
 
 
 class BrenierMap(NamedTuple):
@@ -43,17 +41,12 @@ class BrenierMap(NamedTuple):
     tail_radius: float  # R
 
 
-def _batches(n_rows):
-    for start in range(0, n_rows, BATCH_ROWS):
-        yield slice(start, min(n_rows, start + BATCH_ROWS))
-
-
 def _moments(bmap, u, order):
     """Softmax moments at centred rows ``u``; a map without reference points is purely affine."""
     if bmap.points.shape[0] == 0:
         n, d = u.shape
         return np.zeros(n), np.zeros((n, d)), np.zeros((n, d, d))
-    return _kernels.softmax_moments(u, bmap.points, bmap.potential, 1.0 / bmap.epsilon, order)
+    return entropic_map.softmax_moments(u, bmap.points, bmap.potential, 1.0 / bmap.epsilon, order)
 
 
 def _parts(bmap, X, order):
@@ -63,9 +56,9 @@ def _parts(bmap, X, order):
     Bu = u @ bmap.linear
     value = 0.5 * bmap.epsilon * lse + u @ bmap.y_centre + 0.5 * np.einsum("ij,ij->i", u, Bu)
     gradient = jacobian = None
-    if order >= _kernels.MEAN:
+    if order >= entropic_map.MEAN:
         gradient = bmap.y_centre + mean + Bu
-    if order >= _kernels.COVARIANCE:
+    if order >= entropic_map.COVARIANCE:
         jacobian = (2.0 / bmap.epsilon) * cov
         jacobian += bmap.linear
     # The tail: 0.5 * (|v| - R)_+^2 with v = W u.
@@ -104,7 +97,11 @@ def evaluate(bmap, X, *, value=False, gradient=False, log_det=False):
         ``"value"`` (n,), ``"gradient"`` (n, d) and ``"log_det"`` (n,) as requested.
     """
     n, d = X.shape
-    order = _kernels.COVARIANCE if log_det else (_kernels.MEAN if gradient else _kernels.LSE)
+    order = (
+        entropic_map.COVARIANCE
+        if log_det
+        else (entropic_map.MEAN if gradient else entropic_map.LSE)
+    )
     out = {}
     if value:
         out["value"] = np.empty(n)
@@ -112,7 +109,7 @@ def evaluate(bmap, X, *, value=False, gradient=False, log_det=False):
         out["gradient"] = np.empty((n, d))
     if log_det:
         out["log_det"] = np.empty(n)
-    for rows in _batches(n):
+    for rows in row_batches(n):
         phi, grad, jac = _parts(bmap, X[rows], order)
         if value:
             out["value"][rows] = phi
@@ -124,7 +121,7 @@ def evaluate(bmap, X, *, value=False, gradient=False, log_det=False):
 
 
 def _log_det(jacobians):
-    _, pivots, logdets = cholesky(np.ascontiguousarray(jacobians))
+    _, pivots, logdets = _spd.cholesky(np.ascontiguousarray(jacobians))
     # A Jacobian can only fail to factor when the softmax has collapsed onto one reference point
     # (to the last bit) and there is no linear part: the map is locally constant there.
     return np.where(pivots > 0, logdets, -np.inf)
@@ -157,7 +154,7 @@ def inverse(bmap, Y, *, start, tol=1e-12, max_iter=100):
     # Targets outside a bounded map's range send Newton far out before it gives up on them;
     # the caller reports those rows, so overflow on the way is expected.
     with np.errstate(over="ignore", invalid="ignore"):
-        for rows in _batches(len(X)):
+        for rows in row_batches(len(X)):
             X[rows] = _newton(bmap, Y[rows], X[rows], tol, max_iter)
     return X
 
@@ -171,7 +168,7 @@ def _newton(bmap, y, x, tol, max_iter):
         if active.size == 0:
             break
         ya, xa = y[active], x[active]
-        phi, grad, hessian = _parts(bmap, xa, _kernels.COVARIANCE)
+        phi, grad, hessian = _parts(bmap, xa, entropic_map.COVARIANCE)
         obj = phi - np.einsum("ij,ij->i", xa, ya)
         residual = grad - ya
         trace = np.trace(hessian, axis1=1, axis2=2)
@@ -202,7 +199,7 @@ def _newton(bmap, y, x, tol, max_iter):
             if pending.size == 0:
                 break
             trial = xa[pending] + alpha[pending, None] * step[pending]
-            trial_phi = _parts(bmap, trial, _kernels.LSE)[0]
+            trial_phi = _parts(bmap, trial, entropic_map.LSE)[0]
             trial_obj = trial_phi - np.einsum("ij,ij->i", trial, ya[pending])
             ok = trial_obj <= obj[pending] + 1e-4 * alpha[pending] * slope[pending] + (
                 1e-15 * np.abs(obj[pending])

@@ -11,7 +11,7 @@ fixed chunks that run in parallel; each chunk rebuilds its field from scratch (b
 drift) and keeps a running log-sum-exp, so results do not depend on the number of threads.
 
 (The exact gradient's moments need a weighted outer product per state, which BLAS does better:
-see :func:`skqg._rbm_partition.exact_model_moments`.)
+see :func:`skqg.rbm._partition.exact_model_moments`.)
 """
 
 import math
@@ -19,7 +19,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from skqg._kernels.gibbs import KIND_SPIN, log_normaliser
+from skqg._kernels.gibbs_sampling import KIND_SPIN, log_normaliser
 
 CHUNK_BITS = 12
 
@@ -130,7 +130,7 @@ def chunk_log_sums(coupling, field_bias, state_bias, kind_a, kind_b):
     state_bias : ndarray of float64, shape (n_a,)
         ``d``, the bias of the enumerated layer A.
     kind_a, kind_b : int
-        Unit kinds (see :mod:`skqg._kernels.gibbs`); ``kind_a`` is binary or spin.
+        Unit kinds (see :mod:`skqg._kernels.gibbs_sampling`); ``kind_a`` is binary or spin.
 
     Returns
     -------
@@ -142,7 +142,12 @@ def chunk_log_sums(coupling, field_bias, state_bias, kind_a, kind_b):
     out = np.empty(total_chunks)
     kernel = _chunk_log_sums_parallel if total_chunks > 1 else _chunk_log_sums_serial
     kernel(
-        coupling, field_bias, state_bias, int(kind_a), int(kind_b),
-        (1 << n_a) // total_chunks, out,
+        coupling,
+        field_bias,
+        state_bias,
+        int(kind_a),
+        int(kind_b),
+        (1 << n_a) // total_chunks,
+        out,
     )
     return out

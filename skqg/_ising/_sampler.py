@@ -11,8 +11,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._kernels import ising as kernels
-from ._utils import chunk_seeds, numba_threads
+from skqg._kernels import ising_monte_carlo
+from skqg._parallel import chunk_seeds, numba_threads
 
 #: Critical temperature of the square-lattice Ising model for unit coupling (Onsager).
 CRITICAL_TEMPERATURE = 2.0 / math.log1p(math.sqrt(2.0))
@@ -158,7 +158,7 @@ def _initial_spins(lattice, n_chains, temperature, coupling, rng):
 
 
 class KernelArguments(NamedTuple):
-    """The kernels' leading positional arguments (see :mod:`skqg._kernels.ising`)."""
+    """The kernels' leading positional arguments (see :mod:`skqg._kernels.ising_monte_carlo`)."""
 
     wrap: np.ndarray
     accept: np.ndarray
@@ -169,7 +169,7 @@ class KernelArguments(NamedTuple):
 
 
 def _kernel_arguments(lattice, temperature, coupling, n_clusters):
-    """Metropolis table, Wolff bond probability and the rest, for ``kernels.*(spins, *args)``."""
+    """Metropolis table, Wolff bond probability and the rest: the kernels' ``*args``."""
     beta = 1.0 / temperature
     delta_energy = 2.0 * coupling * np.arange(-4, 5, dtype=np.float64)  # 2 J s_i h_i
     # Metropolis, except that a move costing no energy is taken with probability 1/2, not 1:
@@ -200,7 +200,9 @@ def _clusters_per_sweep(spins, lattice, temperature, coupling, rng):
     n_sites = lattice.n_sites
     n_steps, flipped_per_chain, warm = _MIN_PILOT_SWEEPS, 0.0, False
     while True:
-        _, _, flips = kernels.trace_chains(spins, *args, n_steps, chunk_seeds(rng, spins.shape[0]))
+        _, _, flips = ising_monte_carlo.trace_chains(
+            spins, *args, n_steps, chunk_seeds(rng, spins.shape[0])
+        )
         mean_cluster = flips.mean()
         if warm:
             return max(1, round(n_sites / mean_cluster))
@@ -243,7 +245,7 @@ def _burn_in(spins, args, burn_in, rng):
     if burn_in != "auto":
         if burn_in == 0:
             return 0, math.nan
-        energies, abs_mags, _ = kernels.trace_chains(
+        energies, abs_mags, _ = ising_monte_carlo.trace_chains(
             spins, *args, burn_in, chunk_seeds(rng, n_chains)
         )
         return burn_in, _second_half_tau(energies, abs_mags)
@@ -252,7 +254,9 @@ def _burn_in(spins, args, burn_in, rng):
     total = 0
     step = _MIN_PILOT_SWEEPS
     while True:
-        energies, abs_mags, _ = kernels.trace_chains(spins, *args, step, chunk_seeds(rng, n_chains))
+        energies, abs_mags, _ = ising_monte_carlo.trace_chains(
+            spins, *args, step, chunk_seeds(rng, n_chains)
+        )
         energy_parts.append(energies)
         mag_parts.append(abs_mags)
         total += step
@@ -313,7 +317,7 @@ def _decorrelating_thinning(spins, args, thinning, rng):
     pattern = _staggered(size).ravel() if args.bond_sign < 0 else None
     n_rows = max(8, math.ceil(_SPIN_CHECK_PAIRS / (n_chains * n_sites)) + 1)
     while True:
-        configurations, _ = kernels.sample_chains(
+        configurations, _ = ising_monte_carlo.sample_chains(
             spins, *args, n_rows, thinning, chunk_seeds(rng, n_chains)
         )
         correlation = spin_lag_correlation(configurations, pattern)
@@ -377,7 +381,7 @@ def sample_temperature(
     done = 0
     while done < per_chain:
         count = min(chunk, per_chain - done)
-        conf, energy = kernels.sample_chains(
+        conf, energy = ising_monte_carlo.sample_chains(
             spins, *args, count, int(thinning), chunk_seeds(rng, n_chains)
         )
         # Interleave chains so that dropping the surplus rows drops the latest ones.

@@ -5,37 +5,34 @@ from numbers import Integral, Real
 from typing import ClassVar
 
 import numpy as np
-import ot
-from scipy.special import gammaln
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from skqg import _brenier, _monotone
-from skqg._gaussian_transport import (
+from skqg import _spd
+from skqg._parallel import numba_threads
+from skqg._validation import (
+    check_finite_entries,
+    input_attributes_restored_on_error,
+)
+from skqg.transport import _brenier_map, _monotone_map
+from skqg.transport._epsilon import auto_epsilon, floored_covariance
+from skqg.transport._exact import exact_potential
+from skqg.transport._gaussian_maps import (
     bures_map,
     entropic_bias_correction,
     entropic_gaussian_map,
 )
-from skqg._references import (
+from skqg.transport._references import (
     BOUNDED_REFERENCES,
     NAMED_REFERENCES,
     reference_log_density,
     reference_moments,
     reference_sample,
 )
-from skqg._sinkhorn import sinkhorn_potentials
-from skqg._utils import (
-    check_finite_entries,
-    check_int,
-    input_attributes_restored_on_error,
-    numba_threads,
-)
-from skqg._validation import check_covariance_matrix
-
-__all__ = ["MongeAmpereTransport", "auto_epsilon"]
+from skqg.transport._sinkhorn import sinkhorn_potentials
 
 # Default cap on the size of a named reference sample: the solver's work is n * m per iteration.
 _MAX_DEFAULT_REFERENCE = 5000
@@ -262,13 +259,13 @@ class MongeAmpereTransport(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         else:
             Y = self._reference_points(n_samples, d, rng)
         x_centre = X.mean(axis=0)
-        cov_x = _floored_covariance(X - x_centre)
+        cov_x = floored_covariance(X - x_centre)
         if name is not None:
             # The reference's moments are known exactly: no sampling error in the Gaussian part.
             y_centre, cov_y = reference_moments(name, d)
         else:
             y_centre = Y.mean(axis=0)
-            cov_y = _floored_covariance(Y - y_centre)
+            cov_y = floored_covariance(Y - y_centre)
         epsilon = self._epsilon(cov_x, cov_y, n_samples, max(len(Y), 2), d)
         bounded = name in BOUNDED_REFERENCES
         Xc = np.ascontiguousarray(X - x_centre)
@@ -284,21 +281,21 @@ class MongeAmpereTransport(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
                 if self.solver == "sinkhorn":
                     potential, n_iter = self._sinkhorn(Xc, Yc, epsilon)
                 else:
-                    potential, exact_cost = _exact_potential(Xc, Yc)
+                    potential, exact_cost = exact_potential(Xc, Yc)
                 points = Yc
                 linear = np.zeros((d, d))
                 if not bounded:
                     linear = entropic_bias_correction(cov_x, cov_y, epsilon)
                     # Beyond the data the entropic part saturates; the tail restores the
                     # Gaussian slope there (B + W^2 is the Bures map).
-                    tail_root = _sqrtm(entropic_gaussian_map(cov_x, cov_y, epsilon))
+                    tail_root = _spd.sqrtm(entropic_gaussian_map(cov_x, cov_y, epsilon))
                     tail_radius = float(np.max(np.linalg.norm(Xc @ tail_root, axis=1)))
             knots = None
             if self.solver == "exact" and d == 1:
                 # In 1-D the exact map is the monotone rearrangement: keep it exactly, as the
                 # quantile composition, instead of smoothing the dual potential.
-                knots = tuple(_monotone.fit_monotone(X[:, 0], Y[:, 0]))
-            bmap = _brenier.BrenierMap(
+                knots = tuple(_monotone_map.fit_monotone(X[:, 0], Y[:, 0]))
+            bmap = _brenier_map.BrenierMap(
                 points, potential, epsilon, x_centre, y_centre, linear, tail_root, tail_radius
             )
             moved = _evaluate_map(bmap, knots, X, gradient=True)["gradient"]
@@ -367,7 +364,7 @@ class MongeAmpereTransport(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
     # ------------------------------------------------------------ the map
 
     def _map(self):
-        return _brenier.BrenierMap(
+        return _brenier_map.BrenierMap(
             self._map_points,
             self.dual_potential_,
             self.epsilon_,
@@ -447,9 +444,11 @@ class MongeAmpereTransport(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         start = self.location_ + (Y64 - self.reference_location_) @ self._inverse_start
         with numba_threads(self.n_jobs):
             if self._knots is None:
-                X_hat = _brenier.inverse(bmap, Y64, start=start)
+                X_hat = _brenier_map.inverse(bmap, Y64, start=start)
             else:
-                X_hat = _monotone.inverse(_monotone.MonotoneMap(*self._knots), Y64[:, 0])[:, None]
+                X_hat = _monotone_map.inverse(_monotone_map.MonotoneMap(*self._knots), Y64[:, 0])[
+                    :, None
+                ]
             image = _evaluate_map(bmap, self._knots, X_hat, gradient=True)["gradient"]
         # Judge convergence by the round trip itself, at the scale of the reference.
         miss = np.linalg.norm(image - Y64, axis=1)
@@ -568,8 +567,8 @@ class MongeAmpereTransport(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
 def _evaluate_map(bmap, knots, X, **what):
     """Evaluate the entropic map, or the exact 1-D monotone map when it has knots."""
     if knots is None:
-        return _brenier.evaluate(bmap, X, **what)
-    out = _monotone.evaluate(_monotone.MonotoneMap(*knots), X[:, 0], **what)
+        return _brenier_map.evaluate(bmap, X, **what)
+    out = _monotone_map.evaluate(_monotone_map.MonotoneMap(*knots), X[:, 0], **what)
     if "gradient" in out:
         out["gradient"] = out["gradient"][:, None]
     return out
@@ -586,94 +585,6 @@ def _draw_reference(name, reference_samples, n_samples, n_features, rng):
     direction = rng.standard_normal((n_samples, n_features))
     direction /= np.linalg.norm(direction, axis=1, keepdims=True)
     return rng.uniform(size=(n_samples, 1)) * direction
-
-
-def auto_epsilon(cov_x, cov_y, n_samples, n_reference, n_features):
-    """The default regularisation, in units of the data's and the reference's scales.
-
-    ``epsilon = 2 s_x s_y max(k^(-2 / (d + 4)), 2 Gamma(1 + d/2)^(2/d) m^(-2/d))`` with
-    ``s_x^2``, ``s_y^2`` the mean variances of the data and of the reference, ``m`` the number
-    of reference points and ``k = min(n_samples, m)`` (the map cannot resolve more than its
-    reference sample does). The first term is the kernel-bandwidth rate of
-    density estimation (Silverman's ``h^2``); the second is the mean squared nearest-neighbour
-    distance of ``m`` standard Gaussian points, below which the discrete entropic plan no
-    longer resolves the continuous one (it dominates from about ``d = 5``). The product
-    ``s_x s_y`` makes the map invariant to translating and scaling the data.
-
-    Parameters
-    ----------
-    cov_x, cov_y : ndarray of shape (d, d)
-        Covariances of the data and of the reference.
-    n_samples, n_reference, n_features : int
-
-    Returns
-    -------
-    float
-
-    Raises
-    ------
-    ValueError
-        If a covariance is not a finite, symmetric positive semi-definite real matrix of shape
-        ``(n_features, n_features)`` with a positive trace, or a count is not a positive integer.
-
-    Examples
-    --------
-    Standard Gaussian data and reference in two dimensions, 1000 points each: the
-    bandwidth term ``1000 ** (-1/3) = 0.1`` dominates the spacing term, so ``epsilon = 0.2``.
-
-    >>> import numpy as np
-    >>> from skqg.transport import auto_epsilon
-    >>> round(auto_epsilon(np.eye(2), np.eye(2), 1000, 1000, 2), 6)
-    0.2
-    """
-    d = check_int("n_features", n_features, 1)
-    n_samples = check_int("n_samples", n_samples, 1)
-    n_reference = check_int("n_reference", n_reference, 1)
-    cov_x = check_covariance_matrix(cov_x, "cov_x", d)
-    cov_y = check_covariance_matrix(cov_y, "cov_y", d)
-    scale = np.sqrt(np.trace(cov_x) / d * np.trace(cov_y) / d)
-    # The map cannot resolve more than its reference sample does.
-    bandwidth = min(n_samples, n_reference) ** (-2.0 / (d + 4.0))
-    spacing = 2.0 * np.exp(2.0 / d * gammaln(1.0 + 0.5 * d)) * n_reference ** (-2.0 / d)
-    return float(2.0 * scale * max(bandwidth, spacing))
-
-
-def _sqrtm(matrix):
-    values, vectors = np.linalg.eigh(matrix)
-    return (vectors * np.sqrt(np.maximum(values, 0.0))) @ vectors.T
-
-
-def _floored_covariance(centred):
-    """Covariance with its eigenvalues floored at a rounding-level fraction of the largest.
-
-    Constant features (zero variance) would make the Gaussian maps singular; the floor keeps
-    them finite without changing any well-conditioned covariance.
-    """
-    cov = centred.T @ centred / len(centred)
-    values, vectors = np.linalg.eigh(cov)
-    top = max(float(values[-1]), np.finfo(np.float64).tiny)
-    floor = top * 1e-12
-    if values[0] >= floor:
-        return cov
-    values = np.maximum(values, floor)
-    return (vectors * values) @ vectors.T
-
-
-def _exact_potential(Xc, Yc):
-    """Exact OT by POT's network simplex: the target dual potential (inner-product form)."""
-    n, m = len(Xc), len(Yc)
-    a = np.full(n, 1.0 / n)
-    b = np.full(m, 1.0 / m)
-    cost = ot.dist(Xc, Yc)
-    plan, log = ot.emd(a, b, cost, numItermax=max(100_000, 50 * n * m), log=True)
-    if log.get("result_code", 1) != 1:
-        raise ValueError(
-            f"The network simplex did not reach the optimum ({log.get('warning')}); "
-            "use solver='sinkhorn'."
-        )
-    total = float(np.sum(plan * cost))
-    v = np.asarray(log["v"], dtype=np.float64)
-    return v - np.einsum("ij,ij->i", Yc, Yc), total
 
 
 def _check_finite(X, name):

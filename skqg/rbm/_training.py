@@ -8,7 +8,7 @@ means given each row); the model term comes from one of:
 * ``pcd``: persistent chains carried across updates (Tieleman 2008);
 * ``pt``: persistent chains at a ladder of inverse temperatures with replica swaps
   (Desjardins et al. 2010), for multimodal models;
-* ``exact``: enumeration of the smaller layer (:func:`skqg._rbm_partition.exact_model_moments`).
+* ``exact``: enumeration of the smaller layer (:func:`skqg.rbm._partition.exact_model_moments`).
 """
 
 from typing import NamedTuple
@@ -17,14 +17,14 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.extmath import safe_sparse_dot
 
-from skqg._kernels.optim import ascent_step
-from skqg._rbm_math import (
+from skqg._kernels.ascent_steps import ascent_step
+from skqg.rbm._layers import (
     hidden_means,
     joint_energy,
     sample_hidden,
     sample_visible,
 )
-from skqg._rbm_partition import exact_model_moments
+from skqg.rbm._partition import exact_model_moments
 
 # Inverse temperatures of the parallel-tempering replicas; index 0 is the model itself.
 TEMPERING_BETAS = np.linspace(1.0, 0.1, 10)
@@ -144,7 +144,7 @@ class GradientAscent:
     moments (Kingma & Ba 2015) with ``momentum`` as the first-moment decay; ``solver="sgd"`` is
     classical momentum. ``state`` holds the moment buffers and step count; ``partial_fit``
     carries it between calls. The update runs in one fused pass per parameter
-    (:func:`skqg._kernels.optim.ascent_step`).
+    (:func:`skqg._kernels.ascent_steps.ascent_step`).
     """
 
     BETA2 = 0.999

@@ -21,7 +21,7 @@ import math
 import numpy as np
 from numba import njit, prange, uint64
 
-from skqg._kernels.random import seed_state, uniform
+from skqg._kernels.random_streams import seed_state, uniform
 
 KIND_BERNOULLI = 0
 KIND_SPIN = 1
@@ -150,9 +150,7 @@ def sample_layer(field, bias, scale, noise_scale, kind, seed, mean, sample):
     mean, sample : ndarray, shape (n_rows, n_units)
         Outputs, written in place. ``mean`` may be ``field`` itself.
     """
-    kernel = (
-        _sample_layer_parallel if field.size >= PARALLEL_MIN_ELEMENTS else _sample_layer_serial
-    )
+    kernel = _sample_layer_parallel if field.size >= PARALLEL_MIN_ELEMENTS else _sample_layer_serial
     kernel(field, bias, float(scale), float(noise_scale), int(kind), int(seed), mean, sample)
 
 

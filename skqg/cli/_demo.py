@@ -1,7 +1,7 @@
 """The ``skqg demo`` workflow: the three estimators end to end on built-in data.
 
 Each part fits one estimator, measures it on held-out data against an exact reference or a
-scikit-learn peer, and returns what the figure (:mod:`skqg._demo_figure`) and the results table
+scikit-learn peer, and returns what the figure (:mod:`skqg.cli._demo_figure`) and the results table
 need. Everything is seeded, so a given ``seed`` reproduces the table.
 """
 

@@ -1,7 +1,7 @@
 """The RBM partition function: exact enumeration and annealed importance sampling (AIS).
 
 Exact: sum over every state of the smaller binary layer with the other layer summed out
-(:mod:`skqg._kernels.enumeration`). Gaussian visible units can only be integrated out, so the
+(:mod:`skqg._kernels.state_enumeration`). Gaussian visible units can only be integrated out, so the
 hidden layer is enumerated for them.
 
 AIS (Neal 2001; Salakhutdinov & Murray 2008): anneal from the model with its weights switched off,
@@ -16,16 +16,16 @@ from typing import NamedTuple
 import numpy as np
 from scipy.special import logsumexp
 
-from skqg._kernels.ais import ais_log_weights
-from skqg._kernels.enumeration import chunk_log_sums
-from skqg._kernels.gibbs import (
+from skqg._kernels.annealed_importance import ais_log_weights
+from skqg._kernels.gibbs_sampling import (
     KIND_BERNOULLI,
     KIND_GAUSSIAN,
     KIND_SPIN,
     log_normaliser_rows,
     log_normalisers_and_means,
 )
-from skqg._rbm_math import writable
+from skqg._kernels.state_enumeration import chunk_log_sums
+from skqg.rbm._layers import writable
 
 # Largest enumerated layer: 2**20 states take about a second at 64 units on the other side.
 MAX_AUTO_ENUMERATION = 20
@@ -112,7 +112,10 @@ def exact_model_moments(W, a, b, kind):
         if block_peak > peak:
             rescale = np.exp(peak - block_peak)
             total, mean_a, mean_b, cross = (
-                total * rescale, mean_a * rescale, mean_b * rescale, cross * rescale,
+                total * rescale,
+                mean_a * rescale,
+                mean_b * rescale,
+                cross * rescale,
             )
             peak = block_peak
         weight = np.exp(log_weight - peak)
