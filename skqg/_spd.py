@@ -10,6 +10,7 @@ machines).
 from collections import namedtuple
 
 import numpy as np
+from scipy.special import digamma, gammaln, polygamma
 from threadpoolctl import ThreadpoolController
 
 from skqg._kernels import spd_linalg
@@ -221,3 +222,46 @@ def sqrtm(matrices):
     values, vectors = np.linalg.eigh(matrices)
     root = np.sqrt(np.maximum(values, 0.0))
     return (vectors * root[..., np.newaxis, :]) @ np.swapaxes(vectors, -1, -2)
+
+
+def multigammaln(a, p):
+    """``log Gamma_p(a)``, elementwise over an array ``a`` (SciPy's version takes scalars).
+
+    Parameters
+    ----------
+    a : ndarray
+        Arguments, ``> (p - 1) / 2``.
+    p : int
+        The dimension.
+
+    Returns
+    -------
+    ndarray
+        With the shape of ``a``.
+    """
+    halves = 0.5 * np.arange(p)
+    return 0.25 * p * (p - 1) * np.log(np.pi) + gammaln(a[..., np.newaxis] - halves).sum(axis=-1)
+
+
+def multidigamma(a, p, derivative=0):
+    """``psi_p(a)`` (``derivative=0``) or its derivative ``psi_p'(a)``, elementwise, unchecked.
+
+    ``psi_p(a) = sum_{i=1}^{p} psi(a + (1 - i) / 2)``, the derivative of :func:`multigammaln`.
+
+    Parameters
+    ----------
+    a : ndarray of float64
+        Arguments, ``> (p - 1) / 2``.
+    p : int
+        The dimension.
+    derivative : {0, 1}, default=0
+        Which function.
+
+    Returns
+    -------
+    ndarray
+        With the shape of ``a``.
+    """
+    z = a[..., np.newaxis] - 0.5 * np.arange(p)
+    values = digamma(z) if derivative == 0 else polygamma(1, z)
+    return values.sum(axis=-1)

@@ -34,7 +34,7 @@ def check_int(name, value, minimum):
     return int(value)
 
 
-def check_finite_real(name, value):
+def check_real(name, value, *, positive=False):
     """Return ``value`` as a float, or raise a ValueError if it is not a finite real number.
 
     Parameters
@@ -42,15 +42,57 @@ def check_finite_real(name, value):
     name : str
         The parameter's name, for the message.
     value : object
-        Must be a real number (not a bool), finite.
+        Must be a real number (not a bool), finite, and ``> 0`` if ``positive``.
+    positive : bool, default=False
+        Whether zero and negative values are refused.
 
     Returns
     -------
     float
     """
-    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
+    if isinstance(value, bool | np.bool_) or not isinstance(value, Real):
         raise ValueError(f"{name} must be a finite real number, got {value!r}.")
-    return float(value)
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite real number, got {value!r}.")
+    if positive and not value > 0:
+        raise ValueError(f"{name} must be > 0, got {value!r}.")
+    return value
+
+
+def check_df(df, p, *, allow_singular=False):
+    """Validate the degrees of freedom of a ``p x p`` Wishart.
+
+    Parameters
+    ----------
+    df : float
+        The degrees of freedom.
+    p : int
+        The matrix size.
+    allow_singular : bool, default=False
+        Accept an integer ``df`` in ``[1, p - 1]`` (the singular Wishart).
+
+    Returns
+    -------
+    df : float
+    singular : bool
+        Whether ``df`` is a singular Wishart's.
+    """
+    df = check_real("df", df)
+    if df > p - 1:
+        return df, False
+    if allow_singular and df >= 1 and df == int(df):
+        return df, True
+    if allow_singular:
+        raise ValueError(
+            f"df must be > p - 1 = {p - 1} or an integer in [1, {p - 1}] (the singular Wishart "
+            f"of rank df), got df={df!r} for {p}x{p} matrices."
+        )
+    raise ValueError(
+        f"df must be > p - 1 = {p - 1} for {p}x{p} matrices, got df={df!r}. For integer "
+        f"df < p the Wishart distribution is singular (its matrices have rank df) and has no "
+        "density on the cone of positive-definite matrices."
+    )
 
 
 def check_option(name, value, choices):

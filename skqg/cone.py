@@ -61,7 +61,7 @@ from sklearn.utils import check_random_state
 
 from skqg import _spd, _validation
 from skqg._kernels import spd_linalg
-from skqg._validation import check_finite_real, check_int
+from skqg._validation import check_int, check_real
 
 __all__ = [
     "SelfDualityResiduals",
@@ -556,7 +556,7 @@ def geodesic(A, B, t, metric="affine"):
     [[2.25, 0.0], [0.0, 2.25]]
     """
     metric = _check_metric(metric)
-    t = check_finite_real("t", t)
+    t = check_real("t", t)
     if metric == "bures-wasserstein" and not 0.0 <= t <= 1.0:
         raise ValueError(
             f"t must lie in [0, 1] for the Bures-Wasserstein geodesic (McCann's interpolant is "
@@ -840,7 +840,7 @@ def mean(X, metric="affine", weights=None, *, tol=1e-10, max_iter=100):
             f"X must be a stack of SPD matrices of shape (n, p, p), got an array of shape "
             f"{np.shape(X)}. Wrap a single matrix as X[np.newaxis]."
         )
-    tol = check_finite_real("tol", tol)
+    tol = check_real("tol", tol)
     if tol <= 0:
         raise ValueError(f"tol must be positive, got {tol!r}.")
     max_iter = check_int("max_iter", max_iter, 1)
@@ -912,7 +912,7 @@ def project(X, min_eigenvalue=0.0):
     >>> project(np.array([[0.0, 1.0], [0.0, 0.0]]), min_eigenvalue=1.0).round(6).tolist()
     [[1.0, 0.0], [0.0, 1.0]]
     """
-    floor = check_finite_real("min_eigenvalue", min_eigenvalue)
+    floor = check_real("min_eigenvalue", min_eigenvalue)
     if floor < 0:
         raise ValueError(f"min_eigenvalue must be non-negative, got {min_eigenvalue!r}.")
     stack, single = _validation.as_float_stack(X, "X")
@@ -1103,7 +1103,7 @@ def self_duality_check(p, n_probes=100, random_state=None):
 
 
 def _check_weight(weight):
-    weight = check_finite_real("weight", weight)
+    weight = check_real("weight", weight)
     if weight <= 0:
         raise ValueError(f"weight must be positive, got {weight!r}.")
     return weight

@@ -28,7 +28,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from skqg import _ising
 from skqg._kernels import gibbs_sampling
-from skqg._validation import check_finite_real, check_int, check_option
+from skqg._validation import check_int, check_option, check_real
 
 __all__ = [
     "block_spin",
@@ -100,7 +100,7 @@ def _spin_alphabet(X):
 
 
 def _check_coupling(coupling, *, nonzero=False):
-    coupling = check_finite_real("coupling", coupling)
+    coupling = check_real("coupling", coupling)
     if nonzero and coupling == 0:
         raise ValueError(
             "coupling must be nonzero: with J = 0 the energy is 0 at every temperature, so it "

@@ -29,17 +29,14 @@ References
 import math
 import warnings
 from collections import namedtuple
-from numbers import Real
 
 import numpy as np
-from scipy.linalg import solve_triangular
-from scipy.special import chdtr, digamma, multigammaln, ndtr, polygamma
+from scipy.special import chdtr, ndtr
 from scipy.stats import kstwo
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
-from skqg import _spd, _validation
-from skqg._validation import check_int
+from skqg import _spd, _validation, _wishart_law
 
 __all__ = [
     "MarchenkoPasturComparison",
@@ -168,37 +165,6 @@ _BOOTSTRAP_CHUNK_ENTRIES = 1 << 22
 # --- validation --------------------------------------------------------------------------------
 
 
-def _check_real(name, value, *, positive=False):
-    """A finite real scalar (not a bool) as a float."""
-    if isinstance(value, bool | np.bool_) or not isinstance(value, Real):
-        raise ValueError(f"{name} must be a real number, got {value!r}.")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value!r}.")
-    if positive and not value > 0:
-        raise ValueError(f"{name} must be > 0, got {value!r}.")
-    return value
-
-
-def _check_df(df, p, *, allow_singular=False):
-    """Validate the degrees of freedom of a ``p x p`` Wishart; return (df, singular)."""
-    df = _check_real("df", df)
-    if df > p - 1:
-        return df, False
-    if allow_singular and df >= 1 and df == int(df):
-        return df, True
-    if allow_singular:
-        raise ValueError(
-            f"df must be > p - 1 = {p - 1} or an integer in [1, {p - 1}] (the singular Wishart "
-            f"of rank df), got df={df!r} for {p}x{p} matrices."
-        )
-    raise ValueError(
-        f"df must be > p - 1 = {p - 1} for {p}x{p} matrices, got df={df!r}. For integer "
-        f"df < p the Wishart distribution is singular (its matrices have rank df) and has no "
-        "density on the cone of positive-definite matrices."
-    )
-
-
 def _check_scale(scale, p, name):
     """A single SPD ``(p, p)`` matrix (``p=None``: any size); return its SPDStack."""
     checked, single = _validation.check_spd(scale, name)
@@ -216,49 +182,6 @@ def _check_scale(scale, p, name):
 
 def _check_matrices(X):
     return _validation.check_spd(X, "X", hint=_SINGULAR_HINT)
-
-
-# --- linear algebra ----------------------------------------------------------------------------
-
-
-def _solve_lower(lower, stack):
-    """``lower^{-1} @ stack[k]`` for every ``k``, in one triangular solve.
-
-    Parameters
-    ----------
-    lower : ndarray of shape (p, p)
-        Lower triangular, non-singular.
-    stack : ndarray of shape (m, p, q)
-
-    Returns
-    -------
-    ndarray of shape (m, p, q)
-    """
-    with _spd.one_blas_thread():
-        return _solve_lower_unpinned(lower, stack)
-
-
-def _solve_lower_unpinned(lower, stack):
-    m, p, q = stack.shape
-    columns = np.moveaxis(stack, 0, 1).reshape(p, m * q)
-    solved = solve_triangular(lower, columns, lower=True, check_finite=False)
-    return np.moveaxis(solved.reshape(p, m, q), 1, 0)
-
-
-def _solve_lower_each(lowers, stacks):
-    """``lowers[k]^{-1} @ stacks[k, i]`` for every ``k, i``: shapes (r, p, p), (r, m, p, q)."""
-    out = np.empty_like(stacks)
-    with _spd.one_blas_thread():
-        for k in range(len(lowers)):
-            out[k] = _solve_lower_unpinned(lowers[k], stacks[k])
-    return out
-
-
-def _gram(factors):
-    """``F @ F.T`` for each matrix of a stack, exactly symmetric."""
-    with _spd.one_blas_thread():
-        out = np.matmul(factors, np.swapaxes(factors, -1, -2))
-    return 0.5 * (out + np.swapaxes(out, -1, -2))
 
 
 # --- special functions -------------------------------------------------------------------------
@@ -297,7 +220,7 @@ def multivariate_digamma(a, p):
     >>> round(float(multivariate_digamma(3.0, 2)), 6)  # psi(3) + psi(2.5)
     1.625941
     """
-    p = check_int("p", p, 1)
+    p = _validation.check_int("p", p, 1)
     a = np.asarray(a)
     if a.dtype.kind not in "biuf":
         raise ValueError(f"a must hold real numbers, got dtype {a.dtype}.")
@@ -310,15 +233,8 @@ def multivariate_digamma(a, p):
             f"multivariate_digamma is defined for a > (p - 1) / 2 = {0.5 * (p - 1)}; got "
             f"min(a) = {np.min(a)!r}."
         )
-    out = _multivariate_digamma(a, p)
+    out = _spd.multidigamma(a, p)
     return out[()] if out.ndim == 0 else out
-
-
-def _multivariate_digamma(a, p, derivative=0):
-    """``psi_p`` (``derivative=0``) or its derivative ``psi_p'`` of a float array, unchecked."""
-    z = a[..., np.newaxis] - 0.5 * np.arange(p)
-    values = digamma(z) if derivative == 0 else polygamma(1, z)
-    return values.sum(axis=-1)
 
 
 # --- log-density -------------------------------------------------------------------------------
@@ -367,25 +283,10 @@ def wishart_logpdf(X, df, scale):
     """
     checked, single = _check_matrices(X)
     p = checked.matrices.shape[1]
-    df, _ = _check_df(df, p)
+    df, _ = _validation.check_df(df, p)
     scale = _check_scale(scale, p, "scale")
-    out = _logpdf_from_factors(checked.factors, checked.logdets, df, scale.factors[0])
+    out = _wishart_law.logpdf_from_factors(checked.factors, checked.logdets, df, scale.factors[0])
     return out[0] if single else out
-
-
-def _logpdf_from_factors(factors, logdets, df, scale_factor):
-    """Wishart log-densities from validated Cholesky factors (of the matrices and the scale)."""
-    p = scale_factor.shape[0]
-    whitened = _solve_lower(scale_factor, factors)
-    trace = np.einsum("kij,kij->k", whitened, whitened)
-    scale_logdet = 2.0 * np.log(np.diag(scale_factor)).sum()
-    return (
-        0.5 * (df - p - 1) * logdets
-        - 0.5 * trace
-        - 0.5 * df * p * math.log(2.0)
-        - 0.5 * df * scale_logdet
-        - multigammaln(0.5 * df, p)
-    )
 
 
 # --- sampling ----------------------------------------------------------------------------------
@@ -460,113 +361,16 @@ def wishart_sample(n_samples, df, scale, random_state=None):
     >>> int(np.linalg.matrix_rank(wishart_sample(1, 2, np.eye(4), random_state=0)[0]))
     2
     """
-    n_samples = check_int("n_samples", n_samples, 1)
+    n_samples = _validation.check_int("n_samples", n_samples, 1)
     scale = _check_scale(scale, None, "scale")
     p = scale.matrices.shape[1]
-    df, singular = _check_df(df, p, allow_singular=True)
+    df, singular = _validation.check_df(df, p, allow_singular=True)
     rng = check_random_state(random_state)
     factors = _sample_factors(n_samples, df, scale.factors[0], rng, singular)
-    return _gram(factors)
+    return _wishart_law.gram(factors)
 
 
 # --- maximum likelihood ------------------------------------------------------------------------
-
-
-def _solve_df(gap, p, tol=1e-10, max_iter=100):
-    """Vectorised root of ``psi_p(a) - p log a = gap`` (``gap < 0``); returns ``nu = 2 a``.
-
-    Newton's method on the equation in the variable ``y = 1 / (a - (p - 1) / 2)``, in which the
-    left-hand side is nearly linear at both ends (``~ -y`` as ``a -> (p - 1) / 2`` and
-    ``~ -p (p + 1) y / 4`` as ``a -> inf``), safeguarded by a bracket updated from the sign of
-    the residual (bisection, or doubling while the bracket is open, when a step leaves it).
-
-    Returns
-    -------
-    df : ndarray
-    n_iter : ndarray of int
-    converged : ndarray of bool
-    """
-    gap = np.asarray(gap, dtype=np.float64)
-    half = 0.5 * (p - 1)
-    y = -4.0 * gap / (p * (p + 1))
-    left = np.zeros_like(gap)  # residual > 0 here: a above the root
-    right = np.full_like(gap, np.inf)  # residual < 0 here
-    active = np.ones(gap.shape, dtype=bool)
-    n_iter = np.zeros(gap.shape, dtype=np.int64)
-    for _ in range(max_iter):
-        x = 1.0 / y
-        a = half + x
-        residual = _multivariate_digamma(a, p) - p * np.log(a) - gap
-        slope = _multivariate_digamma(a, p, derivative=1) - p / a  # > 0: increasing in a
-        left = np.where(active & (residual > 0), np.maximum(left, y), left)
-        right = np.where(active & (residual < 0), np.minimum(right, y), right)
-        proposal = y + residual / (slope * x * x)
-        outside = ~((proposal > left) & (proposal < right))
-        fallback = np.where(np.isfinite(right), 0.5 * (left + right), 2.0 * y)
-        proposal = np.where(outside, fallback, proposal)
-        step = np.abs(proposal - y)
-        y = np.where(active, proposal, y)
-        n_iter += active
-        active &= ~(step <= tol * y)
-        if not active.any():
-            break
-    return 2.0 * (half + 1.0 / y), n_iter, ~active
-
-
-def _df_from_log_determinants(mean_logdet, logdet_of_mean, p, *, tol=1e-10, max_iter=100):
-    """Maximum-likelihood degrees of freedom of the mean-parametrised Wishart.
-
-    Solves ``psi_p(nu/2) - p log(nu/2) = mean_logdet - logdet_of_mean`` for ``nu > p - 1``;
-    the left-hand side increases from ``-inf`` to ``0``, so the root exists and is unique when
-    the right-hand side is negative (Jensen: ``mean_k log|S_k| < log|mean_k S_k|`` unless all
-    matrices are equal). With a known mean ``C`` instead of the sample mean, pass
-    ``logdet_of_mean = log|C| + tr(C^{-1} S_bar) - p``: the same equation gives the
-    maximum-likelihood ``nu`` for that ``C``.
-
-    Parameters
-    ----------
-    mean_logdet : float
-        ``mean_k log det S_k``.
-    logdet_of_mean : float
-        ``log det`` of the mean matrix.
-    p : int
-        Matrix size.
-    tol : float, default=1e-10
-        Relative tolerance on ``nu - (p - 1)``.
-    max_iter : int, default=100
-        Maximum Newton iterations.
-
-    Returns
-    -------
-    df : float
-    n_iter : int
-
-    Raises
-    ------
-    ValueError
-        If ``mean_logdet >= logdet_of_mean`` (then ``nu = inf``).
-
-    Warns
-    -----
-    ConvergenceWarning
-        If ``max_iter`` iterations did not reach ``tol``.
-    """
-    gap = float(mean_logdet) - float(logdet_of_mean)
-    if not gap < 0:
-        raise ValueError(
-            f"The mean log-determinant ({float(mean_logdet)!r}) is not below the log-determinant "
-            f"of the mean ({float(logdet_of_mean)!r}), so the maximum-likelihood df is infinite: "
-            "the matrices do not vary (all equal, up to rounding). Pass df explicitly."
-        )
-    df, n_iter, converged = _solve_df(gap, p, tol, max_iter)
-    if not converged:
-        warnings.warn(
-            f"The Newton iteration for df did not converge to tol={tol} in {max_iter} "
-            f"iterations (last value {float(df)!r}); increase max_iter or tol.",
-            ConvergenceWarning,
-            stacklevel=2,
-        )
-    return float(df), int(n_iter)
 
 
 def wishart_fit(X, df=None, *, tol=1e-10, max_iter=100):
@@ -628,13 +432,13 @@ def wishart_fit(X, df=None, *, tol=1e-10, max_iter=100):
     >>> fit.covariance.round(1).tolist()
     [[2.0, 0.5], [0.5, 1.0]]
     """
-    tol = _check_real("tol", tol, positive=True)
-    max_iter = check_int("max_iter", max_iter, 1)
+    tol = _validation.check_real("tol", tol, positive=True)
+    max_iter = _validation.check_int("max_iter", max_iter, 1)
     checked, _ = _check_matrices(X)
     n, p, _ = checked.matrices.shape
     covariance = checked.matrices.mean(axis=0)
     if df is not None:
-        df, _ = _check_df(df, p)
+        df, _ = _validation.check_df(df, p)
         return WishartFit(df, covariance, covariance / df, 0)
     if n < 2:
         raise ValueError(
@@ -646,7 +450,7 @@ def wishart_fit(X, df=None, *, tol=1e-10, max_iter=100):
             "spread around the mean); pass df explicitly."
         )
     mean_checked, _ = _validation.check_spd(covariance, "the mean of X")
-    df, n_iter = _df_from_log_determinants(
+    df, n_iter = _wishart_law.df_from_log_determinants(
         checked.logdets.mean(), mean_checked.logdets[0], p, tol=tol, max_iter=max_iter
     )
     return WishartFit(df, covariance, covariance / df, n_iter)
@@ -712,11 +516,11 @@ def _fit_and_test(matrices, factors, logdets, df, covariance, tol, max_iter):
     if covariance is None:
         means = matrices.mean(axis=1)
         mean_checked, _ = _validation.check_spd(means, "the mean of X")
-        whitened = _solve_lower_each(mean_checked.factors, factors)
+        whitened = _wishart_law.solve_lower_each(mean_checked.factors, factors)
         gap = logdets.mean(axis=1) - mean_checked.logdets
         covariances = means
     else:
-        whitened = _solve_lower(covariance.factors[0], factors.reshape(r * n, p, p))
+        whitened = _wishart_law.solve_lower(covariance.factors[0], factors.reshape(r * n, p, p))
         whitened = whitened.reshape(r, n, p, p)
         # mean_k tr(C^-1 S_k) - p - log|C| replaces -log|S_bar| in the profile equation.
         traces = np.einsum("rkij,rkij->r", whitened, whitened) / n
@@ -725,7 +529,7 @@ def _fit_and_test(matrices, factors, logdets, df, covariance, tol, max_iter):
     if df is None:
         # Equal matrices (gap 0) cannot occur with continuous data; keep the solver finite.
         gap = np.minimum(gap, -np.finfo(np.float64).tiny)
-        dfs, _, converged = _solve_df(gap, p, tol, max_iter)
+        dfs, _, converged = _wishart_law.solve_df(gap, p, tol, max_iter)
     else:
         dfs = np.full(r, float(df))
         converged = np.ones(r, dtype=bool)
@@ -822,10 +626,10 @@ def wishart_gof(X, df=None, covariance=None, *, n_bootstrap=199, random_state=No
     checked, _ = _check_matrices(X)
     n, p, _ = checked.matrices.shape
     if df is not None:
-        df, _ = _check_df(df, p)
+        df, _ = _validation.check_df(df, p)
     if covariance is not None:
         covariance = _check_scale(covariance, p, "covariance")
-    n_bootstrap = check_int("n_bootstrap", n_bootstrap, 1)
+    n_bootstrap = _validation.check_int("n_bootstrap", n_bootstrap, 1)
     tol, max_iter = 1e-10, 100
     if df is None and n < 2:
         raise ValueError(
@@ -861,7 +665,7 @@ def wishart_gof(X, df=None, covariance=None, *, n_bootstrap=199, random_state=No
         diagonal = np.arange(p)
         logdets = 2.0 * np.log(factors[:, :, diagonal, diagonal]).sum(axis=-1)
         simulated, _, _, converged = _fit_and_test(
-            _gram(factors), factors, logdets, df, covariance, tol, max_iter
+            _wishart_law.gram(factors), factors, logdets, df, covariance, tol, max_iter
         )
         exceed += int(np.count_nonzero(simulated >= statistic))
         all_converged &= bool(converged.all())
@@ -879,8 +683,8 @@ def wishart_gof(X, df=None, covariance=None, *, n_bootstrap=199, random_state=No
 
 
 def _check_mp(ratio, variance):
-    ratio = _check_real("ratio", ratio, positive=True)
-    variance = _check_real("variance", variance, positive=True)
+    ratio = _validation.check_real("ratio", ratio, positive=True)
+    variance = _validation.check_real("variance", variance, positive=True)
     sqrt_ratio = math.sqrt(ratio)
     return ratio, variance, variance * (1 - sqrt_ratio) ** 2, variance * (1 + sqrt_ratio) ** 2
 

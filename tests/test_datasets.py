@@ -369,7 +369,9 @@ def test_wolff_sweep_flips_about_one_lattice_of_spins(temperature):
     spins = _ising._initial_spins(lattice, 4, temperature, 1.0, rng)
     n_clusters = _ising._clusters_per_sweep(spins, lattice, temperature, 1.0, rng)
     args = _ising._kernel_arguments(lattice, temperature, 1.0, n_clusters)
-    _, _, flips = _ising.ising_monte_carlo.trace_chains(spins, *args, 200, _ising.chunk_seeds(rng, 4))
+    _, _, flips = _ising.ising_monte_carlo.trace_chains(
+        spins, *args, 200, _ising.chunk_seeds(rng, 4)
+    )
     assert 0.5 < flips[:, 100:].mean() / lattice.n_sites < 2.0
 
 

@@ -14,7 +14,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from skqg._ising._sampler import sample_ising
-from skqg._validation import check_finite_real, check_int, check_option
+from skqg._validation import check_int, check_option, check_real
 
 _ALGORITHMS = ("auto", "wolff", "metropolis")
 _BOUNDARIES = ("periodic", "open")
@@ -40,7 +40,7 @@ class IsingOptions:
     def checked(self):
         """A copy with every setting validated and normalised, or a ValueError naming it."""
         return IsingOptions(
-            coupling=check_finite_real("coupling", self.coupling),
+            coupling=check_real("coupling", self.coupling),
             boundary=check_option("boundary", self.boundary, _BOUNDARIES),
             algorithm=check_option("algorithm", self.algorithm, _ALGORITHMS),
             spins=self.spins,

@@ -16,7 +16,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from skqg import _spd, _validation, stats
+from skqg import _spd, _validation, _wishart_law, stats
 from skqg._batching import row_batches
 from skqg._kernels import spd_linalg
 from skqg._parallel import numba_threads
@@ -25,7 +25,6 @@ from skqg._validation import (
     check_int,
     input_attributes_restored_on_error,
 )
-from skqg.stats import _df_from_log_determinants, _logpdf_from_factors
 from skqg.wishart._shrinkage import (
     diagonal_latent,
     evidence_covariance,
@@ -349,7 +348,7 @@ class WishartCovarianceModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         covariance = checked.matrices.mean(axis=0)
         factor, log_det = _covariance_factor(covariance, "The mean of the matrices")
         if self.df == "mle":
-            df, n_iter = _df_from_log_determinants(
+            df, n_iter = _wishart_law.df_from_log_determinants(
                 float(checked.logdets.mean()), log_det, p, max_iter=self.max_iter
             )
         else:
@@ -576,7 +575,9 @@ class WishartCovarianceModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         checked, _ = self._regularised_stack(X, "X", self._rules["shrinkage"])
         # The matrices are validated and factored already: no second pass through scipy's checks.
         scale_factor = self._factor / np.sqrt(self.df_)
-        return _logpdf_from_factors(checked.factors, checked.logdets, self.df_, scale_factor)
+        return _wishart_law.logpdf_from_factors(
+            checked.factors, checked.logdets, self.df_, scale_factor
+        )
 
     def score(self, X, y=None):
         """Mean log-density of ``X`` under the model (nats per observation or matrix).

@@ -11,8 +11,9 @@ from collections import namedtuple
 import numpy as np
 from scipy.linalg import cho_solve
 from scipy.optimize import minimize
-from scipy.special import gammaln
 from sklearn.exceptions import ConvergenceWarning
+
+from skqg import _spd
 
 EvidencePrior = namedtuple("EvidencePrior", ["df", "scale", "log_evidence"])
 EvidencePrior.__doc__ = """Inverse-Wishart prior ``IW(df, scale * I)`` chosen by the evidence.
@@ -33,12 +34,6 @@ LatentFit = namedtuple("LatentFit", ["components", "noise_variance", "n_iter"])
 _LOG_EXCESS_RANGE = (-12.0, 18.0)
 
 
-def _multigammaln(a, p):
-    """log Gamma_p(a), elementwise over an array ``a`` (SciPy's version loops over ``p``)."""
-    halves = 0.5 * np.arange(p)
-    return 0.25 * p * (p - 1) * np.log(np.pi) + gammaln(a[..., np.newaxis] - halves).sum(axis=-1)
-
-
 def _log_evidence(nu0, tau, eigenvalues, n_dof):
     """log p(X | nu0, tau) up to terms free of (nu0, tau), for scatter eigenvalues ``a``.
 
@@ -50,8 +45,8 @@ def _log_evidence(nu0, tau, eigenvalues, n_dof):
     """
     p = eigenvalues.shape[-1]
     return (
-        _multigammaln(0.5 * (nu0 + n_dof), p)
-        - _multigammaln(0.5 * nu0, p)
+        _spd.multigammaln(0.5 * (nu0 + n_dof), p)
+        - _spd.multigammaln(0.5 * nu0, p)
         + 0.5 * nu0 * p * np.log(tau)
         - 0.5 * (nu0 + n_dof) * np.log(tau[..., np.newaxis] + eigenvalues[:, None, :]).sum(-1)
     )
