@@ -265,3 +265,66 @@ def multidigamma(a, p, derivative=0):
     z = a[..., np.newaxis] - 0.5 * np.arange(p)
     values = digamma(z) if derivative == 0 else polygamma(1, z)
     return values.sum(axis=-1)
+
+
+def transported_factors(factors, targets, function=None):
+    """``L^{-T} f(L^T B L)`` and ``L^{-1}`` for Cholesky factors ``L`` of ``A`` and matrices ``B``.
+
+    For ``A = L L^T``, ``S^{-1/2} f(S^{1/2} B S^{1/2}) S^{-1/2} = L^{-T} f(L^T B L) L^{-1}`` for
+    any spectral function ``f`` (``S^{1/2} = L Q`` with ``Q`` orthogonal), so the Gaussian
+    transport maps need one Cholesky factorisation instead of a matrix square root. With the
+    square root this is ``T L``, ``T`` the Bures map (optimal transport from ``N(0, A)`` to
+    ``N(0, B)``).
+
+    Parameters
+    ----------
+    factors : ndarray of shape (n, p, p)
+        Lower Cholesky factors of the source matrices.
+    targets : ndarray of shape (n, p, p)
+        Target matrices (symmetric positive semi-definite).
+    function : callable or None, default=None
+        ``f`` applied to the eigenvalues of ``K = L^T B L`` (clipped at 0); ``None`` is the
+        square root, by the batched kernel.
+
+    Returns
+    -------
+    transported : ndarray of shape (n, p, p)
+        ``L^{-T} f(K)``.
+    inverse_factors : ndarray of shape (n, p, p)
+        ``L^{-1}``.
+    """
+    with one_blas_thread():
+        inverse_factors = np.linalg.inv(factors)
+        congruent = np.ascontiguousarray(sym(np.swapaxes(factors, -1, -2) @ targets @ factors))
+    if function is None:
+        middle = powm(congruent, 0.5)
+    else:
+        with one_blas_thread():
+            values, vectors = np.linalg.eigh(congruent)
+        scaled = vectors * function(np.maximum(values, 0.0))[..., np.newaxis, :]
+        middle = scaled @ np.swapaxes(vectors, -1, -2)
+    with one_blas_thread():
+        return np.swapaxes(inverse_factors, -1, -2) @ middle, inverse_factors
+
+
+def transport_map(source, target, function=None):
+    """``S^{-1/2} f(S^{1/2} T S^{1/2}) S^{-1/2}`` for one pair of matrices, exactly symmetric.
+
+    With ``f`` the square root (``None``) this is the Bures map ``A`` of the optimal transport
+    ``x -> A x`` from ``N(0, S)`` to ``N(0, T)``; other spectral functions give the entropic
+    Gaussian maps (see :func:`transported_factors`).
+
+    Parameters
+    ----------
+    source, target : ndarray of shape (p, p)
+        Positive-definite source and positive semi-definite target matrices.
+    function : callable or None, default=None
+        As in :func:`transported_factors`.
+
+    Returns
+    -------
+    ndarray of shape (p, p)
+    """
+    factors, _, _ = cholesky(np.ascontiguousarray(source[np.newaxis], dtype=np.float64))
+    transported, inverse_factors = transported_factors(factors, target[np.newaxis], function)
+    return sym(transported[0] @ inverse_factors[0])

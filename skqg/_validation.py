@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 
 from skqg import _spd
 
@@ -389,3 +390,72 @@ def check_covariance_matrix(matrix, name, n_features):
     if not np.trace(array) > 0:
         raise ValueError(f"{name} is zero: a covariance matrix needs a positive trace.")
     return array
+
+
+def check_visible_values(X, visible):
+    """Refuse visible data outside the domain of the RBM's ``visible`` unit kind.
+
+    Parameters
+    ----------
+    X : ndarray or CSR matrix of shape (n_samples, n_features)
+        Validated visible data.
+    visible : {"bernoulli", "spin", "gaussian"}
+        The unit kind: [0, 1], {-1, +1}, or any real value.
+
+    Raises
+    ------
+    ValueError
+        Naming the values found and how to map the data into the domain.
+    """
+    values = X.data if sp.issparse(X) else X
+    if visible == "bernoulli" and values.size:
+        low, high = values.min(), values.max()
+        if low < 0 or high > 1:
+            raise ValueError(
+                "visible='bernoulli' takes values in [0, 1] (binary data, or probabilities "
+                f"as mean-field input); X has values in [{low:g}, {high:g}]. Rescale it "
+                "(e.g. a threshold, or MinMaxScaler(clip=True): without clip=True a "
+                "scaler fitted on training data maps new data outside [0, 1]) or use "
+                "visible='gaussian'."
+            )
+    elif visible == "spin":
+        if sp.issparse(X) and X.nnz < X.shape[0] * X.shape[1]:
+            raise ValueError(
+                "visible='spin' takes Ising spins in {-1, +1}; the sparse X has implicit "
+                "zeros. Pass a dense array of spins (e.g. 2 * X - 1 for {0, 1} data)."
+            )
+        bad = (values != 1) & (values != -1)
+        if np.any(bad):
+            raise ValueError(
+                "visible='spin' takes Ising spins in {-1, +1}; X has "
+                f"{int(np.count_nonzero(bad))} other values (e.g. {values[bad][0]:g}). "
+                "Map {0, 1} data with 2 * X - 1, or use visible='bernoulli'."
+            )
+
+
+def check_hidden_values(H, n_hidden, owner):
+    """Return ``H`` if it has ``n_hidden`` columns of Bernoulli states or probabilities.
+
+    Parameters
+    ----------
+    H : ndarray of shape (n_samples, n_columns)
+        Validated hidden states.
+    n_hidden : int
+        The model's number of hidden units.
+    owner : str
+        The estimator's name, for the message.
+
+    Returns
+    -------
+    ndarray
+    """
+    if H.shape[1] != n_hidden:
+        raise ValueError(
+            f"H has {H.shape[1]} columns, but {owner} has {n_hidden} hidden units (n_components)."
+        )
+    if H.size and (H.min() < 0 or H.max() > 1):
+        raise ValueError(
+            "Hidden units are Bernoulli: H must hold values in [0, 1] (states or "
+            f"probabilities); it has values in [{H.min():g}, {H.max():g}]."
+        )
+    return H

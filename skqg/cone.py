@@ -440,16 +440,10 @@ def _pair(A, B):
 
 
 def _bures_factors(checked_a, B, n):
-    """``L``, ``L^{-T} K^{1/2}`` with ``A = L L^T`` and ``K = L^T B L`` (broadcast to ``n``).
-
-    The optimal transport map from ``N(0, A)`` to ``N(0, B)`` is ``T = L^{-T} K^{1/2} L^{-1}``,
-    so the second array is ``T L``.
-    """
+    """``L`` and ``T L`` with ``A = L L^T`` and ``T`` the Bures map from ``A`` to ``B`` (broadcast
+    to ``n``), see :func:`skqg._spd.transported_factors`."""
     factors = _expand(checked_a.factors, n)
-    inverse_factors = _expand(_inverse_factors(checked_a), n)
-    root = _spd.powm(_congruence(_tr(factors), _expand(B, n)), 0.5)
-    with _spd.one_blas_thread():
-        transported = _tr(inverse_factors) @ root
+    transported, _ = _spd.transported_factors(factors, _expand(B, n))
     return factors, transported
 
 

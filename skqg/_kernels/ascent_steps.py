@@ -9,7 +9,7 @@ import math
 
 from numba import njit, prange
 
-from skqg._kernels.gibbs_sampling import PARALLEL_MIN_ELEMENTS
+from skqg._kernels.parallel_policy import parallel_pays
 
 
 @njit(cache=True, inline="always")
@@ -52,7 +52,11 @@ def ascent_step(param, grad, first, second, *, rate, momentum, beta2, epsilon, d
     Otherwise classical momentum: ``first = momentum first + rate g``, ``param += first``
     (``second`` is unused).
     """
-    kernel = _update_parallel if param.size >= PARALLEL_MIN_ELEMENTS else _update_serial
+    kernel = (
+        _update_parallel
+        if parallel_pays(param.shape[0], param.shape[1], between_blas=True)
+        else _update_serial
+    )
     kernel(
         param,
         grad,

@@ -19,13 +19,13 @@ thread pool costs more than it saves.
 import numpy as np
 from numba import njit, prange
 
+from skqg._kernels.parallel_policy import parallel_pays
+
 # Rows handled by one task of the parallel loop: each task owns one logits buffer.
 ROW_BLOCK = 32
 # exp(-50) is 2e-22: terms further below the largest logit cannot change a float64 sum of up to
 # 10^5 terms, so their exponentials are skipped (they dominate the cost at small regularisation).
 NEGLIGIBLE = -50.0
-# Below this many multiply-adds (n * m * d) the serial twin wins.
-PARALLEL_MIN_WORK = 1 << 16
 
 LSE = 0
 MEAN = 1
@@ -34,7 +34,7 @@ COVARIANCE = 2
 
 def use_parallel(n_rows, n_reference, n_features):
     """Whether a call is big enough for the parallel twin."""
-    return n_rows > 1 and n_rows * n_reference * max(n_features, 1) >= PARALLEL_MIN_WORK
+    return parallel_pays(n_rows, n_reference * max(n_features, 1))
 
 
 @njit(cache=True, inline="always", error_model="numpy")

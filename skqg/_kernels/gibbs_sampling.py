@@ -21,6 +21,7 @@ import math
 import numpy as np
 from numba import njit, prange, uint64
 
+from skqg._kernels.parallel_policy import parallel_pays
 from skqg._kernels.random_streams import seed_state, uniform
 
 KIND_BERNOULLI = 0
@@ -91,12 +92,9 @@ def _standard_normal(state):
     return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
 
 
-# Below this many elements a kernel runs on the calling thread. A parallel region costs more
-# than its start-up: afterwards the OpenMP workers spin-wait, and a multi-threaded BLAS call
-# right after it (the next Gibbs half-step) ran 30x slower here (1 ms -> 30 ms for a
-# 100 x 1024 x 256 product). Training alternates BLAS and these kernels at batch sizes far
-# below this, so it stays serial; large one-shot transforms still use every thread.
-PARALLEL_MIN_ELEMENTS = 1 << 20
+def _between_blas(field):
+    """Training alternates BLAS products and these kernels (see parallel_policy)."""
+    return parallel_pays(field.shape[0], field.shape[1], between_blas=True)
 
 
 @njit(cache=True, inline="always")
@@ -150,7 +148,7 @@ def sample_layer(field, bias, scale, noise_scale, kind, seed, mean, sample):
     mean, sample : ndarray, shape (n_rows, n_units)
         Outputs, written in place. ``mean`` may be ``field`` itself.
     """
-    kernel = _sample_layer_parallel if field.size >= PARALLEL_MIN_ELEMENTS else _sample_layer_serial
+    kernel = _sample_layer_parallel if _between_blas(field) else _sample_layer_serial
     kernel(field, bias, float(scale), float(noise_scale), int(kind), int(seed), mean, sample)
 
 
@@ -174,7 +172,7 @@ def _mean_layer_parallel(field, bias, kind, mean):
 
 def mean_layer(field, bias, kind, mean):
     """Conditional means of a layer (no sampling): ``mean = E[unit | field + bias]``."""
-    kernel = _mean_layer_parallel if field.size >= PARALLEL_MIN_ELEMENTS else _mean_layer_serial
+    kernel = _mean_layer_parallel if _between_blas(field) else _mean_layer_serial
     kernel(field, bias, int(kind), mean)
 
 
@@ -204,11 +202,7 @@ def log_normaliser_rows(field, bias, scale, kind, out):
     With ``kind = KIND_BERNOULLI`` this is the hidden layer's contribution to minus the free
     energy, ``sum_j softplus(b_j + W_j . v)``.
     """
-    kernel = (
-        _log_normaliser_rows_parallel
-        if field.size >= PARALLEL_MIN_ELEMENTS
-        else _log_normaliser_rows_serial
-    )
+    kernel = _log_normaliser_rows_parallel if _between_blas(field) else _log_normaliser_rows_serial
     kernel(field, bias, float(scale), int(kind), out)
 
 
@@ -255,18 +249,18 @@ def _log_normalisers_and_means_parallel(field, kind, log_norm):
         _log_normaliser_and_mean_row(i, field, kind, log_norm)
 
 
-def log_normalisers_and_means(field, kind, log_norm, parallel_min=PARALLEL_MIN_ELEMENTS):
+def log_normalisers_and_means(field, kind, log_norm):
     """``log_norm[i] += sum_j log_normaliser(field[i, j])``; ``field`` becomes the unit means.
 
     Used by exact enumeration: one pass over a block of states gives each state's log-weight
     and the conditional means of the summed-out layer. For binary units the log1p terms, each
     log(1 + e) with e in (0, 1], are multiplied up and logged once per 256 units (the product
-    stays below 2**256), which saves most of the logarithms. Runs in parallel from
-    ``parallel_min`` elements.
+    stays below 2**256), which saves most of the logarithms. Blocks of 2**13 states are worth
+    a parallel region even between the enumeration's BLAS products (2 operations per unit).
     """
     kernel = (
         _log_normalisers_and_means_parallel
-        if field.size >= parallel_min
+        if parallel_pays(field.shape[0], 2 * field.shape[1])
         else _log_normalisers_and_means_serial
     )
     kernel(field, int(kind), log_norm)

@@ -13,17 +13,16 @@ square root, -1 the inverse).
 import numpy as np
 from numba import njit, prange
 
+from skqg._kernels.parallel_policy import parallel_pays
+
 LOG = 0
 EXP = 1
 POWER = 2
 
-# Below this many flops (n * p**3) the serial twin wins: thread start-up costs more than it saves.
-PARALLEL_MIN_WORK = 1 << 18
-
 
 def _use_parallel(stack):
     n, p = stack.shape[0], stack.shape[1]
-    return n > 1 and n * p**3 >= PARALLEL_MIN_WORK
+    return parallel_pays(n, p**3 / 4)
 
 
 @njit(cache=True, inline="always")
@@ -81,7 +80,7 @@ def symmetrise(stack):
     asymmetry = np.empty(n)
     scale = np.empty(n)
     # One pass over memory: parallel only pays for large stacks.
-    kernel = _symmetrise_parallel if n * p * p >= PARALLEL_MIN_WORK * 4 else _symmetrise_serial
+    kernel = _symmetrise_parallel if parallel_pays(n, p * p / 16) else _symmetrise_serial
     kernel(stack, out, asymmetry, scale)
     return out, asymmetry, scale
 

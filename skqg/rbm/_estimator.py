@@ -18,24 +18,22 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from skqg._batching import row_batches
-from skqg._parallel import chunk_seeds, numba_threads
-from skqg._validation import check_int
+from skqg._parallel import numba_threads
+from skqg._validation import check_hidden_values, check_int, check_visible_values
 from skqg.rbm._layers import (
     VISIBLE_KINDS,
     base_visible_samples,
     free_energy,
     gibbs_steps,
     hidden_means,
+    independent_visible_biases,
     visible_means,
 )
 from skqg.rbm._partition import (
     MAX_AUTO_ENUMERATION,
-    MAX_ENUMERATION,
-    LogPartition,
-    ais_log_partition,
-    default_betas,
+    compute_log_partition,
     enumerated_layer_size,
-    exact_log_partition,
+    resolve_partition_method,
 )
 from skqg.rbm._training import (
     TEMPERING_BETAS,
@@ -47,8 +45,6 @@ from skqg.rbm._training import (
     tempering_statistics,
 )
 
-# Clip the data mean used to initialise the visible biases, so constant columns start finite.
-_MEAN_MARGIN = 1e-3
 # Persistent chains when n_chains is None: at least this many, and at least one per batch row.
 _MIN_CHAINS = 50
 
@@ -225,45 +221,12 @@ class RBMCoarseGrainer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
     def _check_visible(self, X, reset):
         """Validate visible data (dense or CSR, float32/float64) and its domain."""
         X = validate_data(self, X, accept_sparse="csr", dtype=(np.float64, np.float32), reset=reset)
-        values = X.data if sp.issparse(X) else X
-        if self.visible == "bernoulli" and values.size:
-            low, high = values.min(), values.max()
-            if low < 0 or high > 1:
-                raise ValueError(
-                    "visible='bernoulli' takes values in [0, 1] (binary data, or probabilities "
-                    f"as mean-field input); X has values in [{low:g}, {high:g}]. Rescale it "
-                    "(e.g. a threshold, or MinMaxScaler(clip=True): without clip=True a "
-                    "scaler fitted on training data maps new data outside [0, 1]) or use "
-                    "visible='gaussian'."
-                )
-        elif self.visible == "spin":
-            if sp.issparse(X) and X.nnz < X.shape[0] * X.shape[1]:
-                raise ValueError(
-                    "visible='spin' takes Ising spins in {-1, +1}; the sparse X has implicit "
-                    "zeros. Pass a dense array of spins (e.g. 2 * X - 1 for {0, 1} data)."
-                )
-            bad = (values != 1) & (values != -1)
-            if np.any(bad):
-                raise ValueError(
-                    "visible='spin' takes Ising spins in {-1, +1}; X has "
-                    f"{int(np.count_nonzero(bad))} other values (e.g. {values[bad][0]:g}). "
-                    "Map {0, 1} data with 2 * X - 1, or use visible='bernoulli'."
-                )
+        check_visible_values(X, self.visible)
         return X
 
     def _check_hidden(self, H):
         H = check_array(H, dtype=(np.float64, np.float32))
-        if H.shape[1] != self.components_.shape[0]:
-            raise ValueError(
-                f"H has {H.shape[1]} columns, but {type(self).__name__} has "
-                f"{self.components_.shape[0]} hidden units (n_components)."
-            )
-        if H.size and (H.min() < 0 or H.max() > 1):
-            raise ValueError(
-                "Hidden units are Bernoulli: H must hold values in [0, 1] (states or "
-                f"probabilities); it has values in [{H.min():g}, {H.max():g}]."
-            )
-        return H
+        return check_hidden_values(H, self.components_.shape[0], type(self).__name__)
 
     def _check_enumerable(self, n_features):
         size = enumerated_layer_size(n_features, self.n_components, self._kind)
@@ -282,14 +245,7 @@ class RBMCoarseGrainer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         self.components_ = rng.normal(0.0, 0.01, (self.n_components, n_features)).astype(dtype)
         self.intercept_hidden_ = np.zeros(self.n_components, dtype=dtype)
         mean = np.asarray(X.mean(axis=0), dtype=np.float64).ravel()
-        # Start the visible biases at the independent-unit fit of the data (Hinton 2010, 8.1).
-        if self.visible == "bernoulli":
-            p = np.clip(mean, _MEAN_MARGIN, 1 - _MEAN_MARGIN)
-            a = np.log(p) - np.log1p(-p)
-        elif self.visible == "spin":
-            a = np.arctanh(np.clip(mean, -1 + 2 * _MEAN_MARGIN, 1 - 2 * _MEAN_MARGIN))
-        else:
-            a = mean
+        a = independent_visible_biases(mean, self._kind)
         self.intercept_visible_ = a.astype(dtype)
         self._optimizer_state = GradientAscent.initial_state(
             (self.components_, self.intercept_visible_, self.intercept_hidden_)
@@ -562,32 +518,15 @@ class RBMCoarseGrainer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             raise ValueError(f"method must be 'auto', 'exact' or 'ais', got {method!r}.")
         n_runs, n_betas = check_int("n_runs", n_runs, 2), check_int("n_betas", n_betas, 2)
         W, a, b = self.components_, self.intercept_visible_, self.intercept_hidden_
-        size = enumerated_layer_size(W.shape[1], W.shape[0], self._kind)
-        if method == "auto":
-            method = "exact" if size <= MAX_AUTO_ENUMERATION else "ais"
-        if method == "exact" and size > MAX_ENUMERATION:
-            raise ValueError(
-                f"Exact enumeration needs 2**{size} states here; at most {MAX_ENUMERATION} "
-                "units are feasible. Use method='ais'."
-            )
+        method = resolve_partition_method(method, W.shape[1], W.shape[0], self._kind)
         seed_source = self.random_state if random_state is None else random_state
         key = (self._fingerprint(), method, n_runs, n_betas, _seed_key(seed_source))
         cache = self.__dict__.setdefault("_partition_cache", {})
         if key not in cache:
             with numba_threads(self.n_jobs):
-                if method == "exact":
-                    cache[key] = LogPartition(exact_log_partition(W, a, b, self._kind), 0.0, method)
-                else:
-                    log_z, std_err, _ = ais_log_partition(
-                        W,
-                        a,
-                        b,
-                        self._kind,
-                        n_runs=n_runs,
-                        betas=default_betas(n_betas),
-                        seeds=chunk_seeds(seed_source, n_runs),
-                    )
-                    cache[key] = LogPartition(log_z, std_err, method)
+                cache[key] = compute_log_partition(
+                    W, a, b, self._kind, method, n_runs=n_runs, n_betas=n_betas, seed=seed_source
+                )
         return cache[key]
 
     def _fingerprint(self):

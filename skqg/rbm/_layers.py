@@ -26,6 +26,9 @@ from skqg._parallel import SEED_BOUND
 
 VISIBLE_KINDS = {"bernoulli": KIND_BERNOULLI, "spin": KIND_SPIN, "gaussian": KIND_GAUSSIAN}
 
+# Clip the data mean used to initialise the visible biases, so constant columns start finite.
+_MEAN_MARGIN = 1e-3
+
 
 def writable(array):
     """``array`` as a C-contiguous writable array (copies read-only memmaps, for the kernels)."""
@@ -115,3 +118,16 @@ def base_visible_samples(n_samples, a, kind, rng):
     sample = np.empty_like(field)
     sample_layer(field, writable(a), 1.0, 1.0, kind, draw_seed(rng), field, sample)
     return sample
+
+
+def independent_visible_biases(mean, kind):
+    """Visible biases of independent units with the data's means (Hinton 2010, section 8.1).
+
+    Means are clipped ``_MEAN_MARGIN`` inside the domain, so constant columns start finite.
+    """
+    if kind == KIND_BERNOULLI:
+        p = np.clip(mean, _MEAN_MARGIN, 1 - _MEAN_MARGIN)
+        return np.log(p) - np.log1p(-p)
+    if kind == KIND_SPIN:
+        return np.arctanh(np.clip(mean, -1 + 2 * _MEAN_MARGIN, 1 - 2 * _MEAN_MARGIN))
+    return mean

@@ -25,6 +25,7 @@ from skqg._kernels.gibbs_sampling import (
     log_normalisers_and_means,
 )
 from skqg._kernels.state_enumeration import chunk_log_sums
+from skqg._parallel import chunk_seeds
 from skqg.rbm._layers import writable
 
 # Largest enumerated layer: 2**20 states take about a second at 64 units on the other side.
@@ -106,8 +107,7 @@ def exact_model_moments(W, a, b, kind):
         field = states @ coupling
         field += field_bias
         log_weight = states @ state_bias
-        # Blocks of 2**13 states are worth a parallel region even between BLAS calls.
-        log_normalisers_and_means(field, kind_b, log_weight, parallel_min=1 << 15)
+        log_normalisers_and_means(field, kind_b, log_weight)
         block_peak = log_weight.max()
         if block_peak > peak:
             rescale = np.exp(peak - block_peak)
@@ -158,3 +158,31 @@ def ais_log_partition(W, a, b, kind, *, n_runs, betas, seeds):
     std_err = float(np.std(weights, ddof=1) / (np.sqrt(n_runs) * weights.mean()))
     log_z = float(_base_log_partition(a, W.shape[0], kind) + log_mean)
     return log_z, std_err, log_weight
+
+
+def resolve_partition_method(method, n_visible, n_hidden, kind):
+    """``"auto"`` made concrete (exact up to ``MAX_AUTO_ENUMERATION`` units), or a ValueError
+    when exact enumeration is asked for beyond ``MAX_ENUMERATION`` units."""
+    size = enumerated_layer_size(n_visible, n_hidden, kind)
+    if method == "auto":
+        method = "exact" if size <= MAX_AUTO_ENUMERATION else "ais"
+    if method == "exact" and size > MAX_ENUMERATION:
+        raise ValueError(
+            f"Exact enumeration needs 2**{size} states here; at most {MAX_ENUMERATION} "
+            "units are feasible. Use method='ais'."
+        )
+    return method
+
+
+def compute_log_partition(W, a, b, kind, method, *, n_runs, n_betas, seed):
+    """log Z as a :class:`LogPartition`, by ``"exact"`` enumeration or ``"ais"``.
+
+    AIS runs ``n_runs`` chains over ``n_betas`` inverse temperatures, one seed per run drawn
+    from ``seed`` (so the result does not depend on the thread count).
+    """
+    if method == "exact":
+        return LogPartition(exact_log_partition(W, a, b, kind), 0.0, method)
+    log_z, std_err, _ = ais_log_partition(
+        W, a, b, kind, n_runs=n_runs, betas=default_betas(n_betas), seeds=chunk_seeds(seed, n_runs)
+    )
+    return LogPartition(log_z, std_err, method)

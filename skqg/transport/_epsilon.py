@@ -55,19 +55,3 @@ def auto_epsilon(cov_x, cov_y, n_samples, n_reference, n_features):
     bandwidth = min(n_samples, n_reference) ** (-2.0 / (d + 4.0))
     spacing = 2.0 * np.exp(2.0 / d * gammaln(1.0 + 0.5 * d)) * n_reference ** (-2.0 / d)
     return float(2.0 * scale * max(bandwidth, spacing))
-
-
-def floored_covariance(centred):
-    """Covariance with its eigenvalues floored at a rounding-level fraction of the largest.
-
-    Constant features (zero variance) would make the Gaussian maps singular; the floor keeps
-    them finite without changing any well-conditioned covariance.
-    """
-    cov = centred.T @ centred / len(centred)
-    values, vectors = np.linalg.eigh(cov)
-    top = max(float(values[-1]), np.finfo(np.float64).tiny)
-    floor = top * 1e-12
-    if values[0] >= floor:
-        return cov
-    values = np.maximum(values, floor)
-    return (vectors * values) @ vectors.T

@@ -11,25 +11,24 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from skqg import _spd
 from skqg._parallel import numba_threads
 from skqg._validation import (
     check_finite_entries,
     input_attributes_restored_on_error,
 )
 from skqg.transport import _brenier_map, _monotone_map
-from skqg.transport._epsilon import auto_epsilon, floored_covariance
+from skqg.transport._epsilon import auto_epsilon
 from skqg.transport._exact import exact_potential
 from skqg.transport._gaussian_maps import (
     bures_map,
-    entropic_bias_correction,
-    entropic_gaussian_map,
+    gaussian_moments,
+    linear_part_and_tail,
 )
 from skqg.transport._references import (
     BOUNDED_REFERENCES,
     NAMED_REFERENCES,
+    draw_reference,
     reference_log_density,
-    reference_moments,
     reference_sample,
 )
 from skqg.transport._sinkhorn import sinkhorn_potentials
@@ -258,14 +257,7 @@ class MongeAmpereTransport(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
             Y = np.zeros((0, d))
         else:
             Y = self._reference_points(n_samples, d, rng)
-        x_centre = X.mean(axis=0)
-        cov_x = floored_covariance(X - x_centre)
-        if name is not None:
-            # The reference's moments are known exactly: no sampling error in the Gaussian part.
-            y_centre, cov_y = reference_moments(name, d)
-        else:
-            y_centre = Y.mean(axis=0)
-            cov_y = floored_covariance(Y - y_centre)
+        x_centre, cov_x, y_centre, cov_y = gaussian_moments(X, Y, name)
         epsilon = self._epsilon(cov_x, cov_y, n_samples, max(len(Y), 2), d)
         bounded = name in BOUNDED_REFERENCES
         Xc = np.ascontiguousarray(X - x_centre)
@@ -285,11 +277,7 @@ class MongeAmpereTransport(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
                 points = Yc
                 linear = np.zeros((d, d))
                 if not bounded:
-                    linear = entropic_bias_correction(cov_x, cov_y, epsilon)
-                    # Beyond the data the entropic part saturates; the tail restores the
-                    # Gaussian slope there (B + W^2 is the Bures map).
-                    tail_root = _spd.sqrtm(entropic_gaussian_map(cov_x, cov_y, epsilon))
-                    tail_radius = float(np.max(np.linalg.norm(Xc @ tail_root, axis=1)))
+                    linear, tail_root, tail_radius = linear_part_and_tail(Xc, cov_x, cov_y, epsilon)
             knots = None
             if self.solver == "exact" and d == 1:
                 # In 1-D the exact map is the monotone rearrangement: keep it exactly, as the
@@ -302,11 +290,7 @@ class MongeAmpereTransport(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         if exact_cost is None:
             cost = float(np.mean(np.sum((moved - X) ** 2, axis=1)))
         else:
-            # Shifting the clouds by c = x_centre - y_centre leaves the plan unchanged; with
-            # D = x - y and sum P D = mean_x - mean_y, sum P |D - c|^2 = cost - 2 <mean_x -
-            # mean_y, c> + |c|^2.
-            shift = x_centre - y_centre
-            cost = exact_cost + float(2.0 * (x_centre - Y.mean(axis=0)) @ shift - shift @ shift)
+            cost = _uncentred_cost(exact_cost, x_centre, y_centre, Y.mean(axis=0))
         return {
             "reference_samples_": Y,
             "dual_potential_": potential,
@@ -547,7 +531,7 @@ class MongeAmpereTransport(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         # Bounded references: the map's range is the interior of the reference sample's hull,
         # so the few draws outside it are drawn again (rejection sampling of the fitted law).
         for _ in range(100):
-            draws = _draw_reference(name, self.reference_samples_, len(todo), d, rng)
+            draws = draw_reference(name, self.reference_samples_, len(todo), d, rng)
             X_hat, ok = self._inverse(draws)
             out[todo[ok]] = X_hat[ok]
             todo = todo[~ok]
@@ -574,17 +558,15 @@ def _evaluate_map(bmap, knots, X, **what):
     return out
 
 
-def _draw_reference(name, reference_samples, n_samples, n_features, rng):
-    """I.i.d. draws from a named reference law, or from the empirical law of an array one."""
-    if name is None:
-        return reference_samples[rng.randint(len(reference_samples), size=n_samples)]
-    if name == "normal":
-        return rng.standard_normal((n_samples, n_features))
-    if name == "uniform":
-        return rng.uniform(size=(n_samples, n_features))
-    direction = rng.standard_normal((n_samples, n_features))
-    direction /= np.linalg.norm(direction, axis=1, keepdims=True)
-    return rng.uniform(size=(n_samples, 1)) * direction
+def _uncentred_cost(centred_cost, x_centre, y_centre, y_mean):
+    """The exact cost of the uncentred clouds from that of the clouds centred at the means used.
+
+    Shifting the clouds by ``c = x_centre - y_centre`` leaves the plan unchanged; with
+    ``D = x - y`` and ``sum P D = mean_x - mean_y``,
+    ``sum P |D - c|^2 = cost - 2 <mean_x - mean_y, c> + |c|^2``.
+    """
+    shift = x_centre - y_centre
+    return centred_cost + float(2.0 * (x_centre - y_mean) @ shift - shift @ shift)
 
 
 def _check_finite(X, name):

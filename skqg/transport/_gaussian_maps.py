@@ -1,25 +1,10 @@
-"""Closed-form optimal transport between Gaussian laws: the Bures map and its entropic version."""
+"""The Gaussian part of the transport: moments of the data and the reference, the closed-form
+Bures map, its entropic version, and the bias correction and tail built from them."""
 
 import numpy as np
 
-
-def _roots(cov):
-    """``cov^{1/2}`` and ``cov^{-1/2}`` from one eigendecomposition."""
-    values, vectors = np.linalg.eigh(cov)
-    root = (vectors * np.sqrt(values)) @ vectors.T
-    return root, (vectors / np.sqrt(values)) @ vectors.T
-
-
-def _sandwich(cov_source, cov_target, spectral):
-    """``S^{-1/2} f(K) S^{-1/2}`` with ``K = S^{1/2} T S^{1/2}``, ``f`` applied to eigenvalues.
-
-    Every Gaussian transport map here has this form; ``spectral`` receives the eigenvalues of
-    ``K`` (clipped at 0 against rounding).
-    """
-    root, inv_root = _roots(cov_source)
-    values, vectors = np.linalg.eigh(_symmetric(root @ cov_target @ root))
-    middle = (vectors * spectral(np.maximum(values, 0.0))) @ vectors.T
-    return _symmetric(inv_root @ middle @ inv_root)
+from skqg import _spd
+from skqg.transport._references import reference_moments
 
 
 def bures_map(cov_source, cov_target):
@@ -37,7 +22,7 @@ def bures_map(cov_source, cov_target):
     -------
     ndarray of shape (d, d)
     """
-    return _sandwich(cov_source, cov_target, np.sqrt)
+    return _spd.transport_map(cov_source, cov_target)
 
 
 def entropic_gaussian_map(cov_source, cov_target, epsilon):
@@ -65,7 +50,7 @@ def entropic_gaussian_map(cov_source, cov_target, epsilon):
     """
     delta = 0.25 * epsilon
     # sqrt(k + delta^2) - delta, written without cancellation.
-    return _sandwich(cov_source, cov_target, lambda k: k / (np.sqrt(k + delta**2) + delta))
+    return _spd.transport_map(cov_source, cov_target, lambda k: k / (np.sqrt(k + delta**2) + delta))
 
 
 def entropic_bias_correction(cov_source, cov_target, epsilon):
@@ -98,13 +83,54 @@ def entropic_bias_correction(cov_source, cov_target, epsilon):
         s, t = np.sqrt(k), np.sqrt(k + delta**2)
         return delta * (s + t - delta) / (s + t)
 
-    return _sandwich(cov_source, cov_target, gap)
+    return _spd.transport_map(cov_source, cov_target, gap)
+
+
+def floored_covariance(centred):
+    """Covariance with its eigenvalues floored at a rounding-level fraction of the largest.
+
+    Constant features (zero variance) would make the Gaussian maps singular; the floor keeps
+    them finite without changing any well-conditioned covariance.
+    """
+    cov = centred.T @ centred / len(centred)
+    values, vectors = np.linalg.eigh(cov)
+    top = max(float(values[-1]), np.finfo(np.float64).tiny)
+    floor = top * 1e-12
+    if values[0] >= floor:
+        return cov
+    values = np.maximum(values, floor)
+    return (vectors * values) @ vectors.T
+
+
+def gaussian_moments(X, Y, name):
+    """Means and (floored) covariances of the data and of the reference."""
+    x_centre = X.mean(axis=0)
+    cov_x = floored_covariance(X - x_centre)
+    if name is not None:
+        # The reference's moments are known exactly: no sampling error in the Gaussian part.
+        y_centre, cov_y = reference_moments(name, X.shape[1])
+    else:
+        y_centre = Y.mean(axis=0)
+        cov_y = floored_covariance(Y - y_centre)
+    return x_centre, cov_x, y_centre, cov_y
+
+
+def linear_part_and_tail(Xc, cov_x, cov_y, epsilon):
+    """The Gaussian bias correction ``B`` and the tail's metric root ``W`` and radius ``R``.
+
+    Beyond the data the entropic part saturates; the tail restores the Gaussian slope there
+    (``B + W^2`` is the Bures map).
+    """
+    linear = entropic_bias_correction(cov_x, cov_y, epsilon)
+    tail_root = _spd.sqrtm(entropic_gaussian_map(cov_x, cov_y, epsilon))
+    tail_radius = float(np.max(np.linalg.norm(Xc @ tail_root, axis=1)))
+    return linear, tail_root, tail_radius
 
 
 def gaussian_w2_squared(mean_source, cov_source, mean_target, cov_target):
-    """Squared 2-Wasserstein distance between two Gaussians (Bures–Wasserstein formula)."""
-    root, _ = _roots(cov_source)
-    values = np.linalg.eigvalsh(_symmetric(root @ cov_target @ root))
+    """Squared 2-Wasserstein distance between two Gaussians (TEMPORARY, to be removed)."""
+    root = _spd.sqrtm(cov_source)
+    values = np.linalg.eigvalsh(_spd.sym(root @ cov_target @ root))
     cross_trace = np.sum(np.sqrt(np.maximum(values, 0.0)))
     return float(
         np.sum((mean_source - mean_target) ** 2)
@@ -112,7 +138,3 @@ def gaussian_w2_squared(mean_source, cov_source, mean_target, cov_target):
         + np.trace(cov_target)
         - 2.0 * cross_trace
     )
-
-
-def _symmetric(matrix):
-    return 0.5 * (matrix + matrix.T)

@@ -104,3 +104,16 @@ def reference_moments(name, n_features):
         return np.full(d, 0.5), np.eye(d) / 12.0
     # Spherical uniform: E|Y|^2 = E[R^2] = 1/3, spread evenly over the d directions.
     return np.zeros(d), np.eye(d) / (3.0 * d)
+
+
+def draw_reference(name, reference_samples, n_samples, n_features, rng):
+    """I.i.d. draws from a named reference law, or from the empirical law of an array one."""
+    if name is None:
+        return reference_samples[rng.randint(len(reference_samples), size=n_samples)]
+    if name == "normal":
+        return rng.standard_normal((n_samples, n_features))
+    if name == "uniform":
+        return rng.uniform(size=(n_samples, n_features))
+    direction = rng.standard_normal((n_samples, n_features))
+    direction /= np.linalg.norm(direction, axis=1, keepdims=True)
+    return rng.uniform(size=(n_samples, 1)) * direction
