@@ -459,3 +459,103 @@ def check_hidden_values(H, n_hidden, owner):
             f"probabilities); it has values in [{H.min():g}, {H.max():g}]."
         )
     return H
+
+
+def check_symmetric_stack(X, name):
+    """A finite stack of symmetric matrices (tangent vectors), float64."""
+    dtype = np.asarray(X).dtype
+    stack, single = as_float_stack(X, name)
+    return symmetrised(stack, name, dtype), single
+
+
+def check_weights(weights, n):
+    """Weights of ``n`` items, normalised to sum to 1 (uniform when ``None``), or a ValueError."""
+    if weights is None:
+        return np.full(n, 1.0 / n)
+    w = np.asarray(weights)
+    if w.dtype.kind not in "biuf" or w.shape != (n,):
+        raise ValueError(
+            f"weights must be a 1-D array of {n} non-negative numbers, one per matrix; got an "
+            f"array of shape {w.shape} and dtype {w.dtype}."
+        )
+    w = w.astype(np.float64)
+    if not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
+        raise ValueError(
+            "weights must be finite and non-negative with a positive sum; got min "
+            f"{w.min():.3g}, sum {w.sum():.3g}."
+        )
+    return w / w.sum()
+
+
+def check_single_spd(scale, p, name):
+    """A single SPD ``(p, p)`` matrix (``p=None``: any size); return its SPDStack."""
+    checked, single = check_spd(scale, name)
+    if not single:
+        raise ValueError(
+            f"{name} must be a single (p, p) matrix, got an array of shape {np.shape(scale)}."
+        )
+    if p is not None and checked.matrices.shape[1] != p:
+        q = checked.matrices.shape[1]
+        raise ValueError(
+            f"{name} is {q}x{q} but X holds {p}x{p} matrices; they must have the same size."
+        )
+    return checked
+
+
+def check_real_points(x, name):
+    """``x`` as a float64 array of real numbers without NaN (infinities allowed)."""
+    x = np.asarray(x)
+    if x.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must hold real numbers, got dtype {x.dtype}.")
+    x = x.astype(np.float64)
+    if np.isnan(x).any():
+        raise ValueError(f"{name} contains NaN.")
+    return x
+
+
+def check_lattice_shape(lattice_shape, n_sites, array_name, minimum_side=1):
+    """Return ``(rows, cols)`` after checking it is a 2-D shape with ``n_sites`` sites."""
+    try:
+        shape = tuple(lattice_shape)
+    except TypeError:
+        shape = ()
+    if len(shape) != 2:
+        raise ValueError(
+            f"lattice_shape must be a pair (rows, columns) for a 2-D lattice, e.g. (8, 8); "
+            f"got {lattice_shape!r}."
+        )
+    for side in shape:
+        if isinstance(side, bool) or not isinstance(side, Integral) or side < minimum_side:
+            raise ValueError(
+                f"lattice_shape must hold integers >= {minimum_side}, got {lattice_shape!r}."
+            )
+    rows, cols = (int(side) for side in shape)
+    if rows * cols != n_sites:
+        raise ValueError(
+            f"{array_name} has {n_sites} columns but lattice_shape {(rows, cols)} has "
+            f"{rows * cols} sites; each row must hold one configuration in row-major order."
+        )
+    return rows, cols
+
+
+def check_coupling(coupling, *, nonzero=False):
+    """The Ising coupling ``J`` as a finite float (nonzero when asked)."""
+    coupling = check_real("coupling", coupling)
+    if nonzero and coupling == 0:
+        raise ValueError(
+            "coupling must be nonzero: with J = 0 the energy is 0 at every temperature, so it "
+            "carries no information about the temperature."
+        )
+    return coupling
+
+
+def check_positive_values(name, values, note=""):
+    """Float64 array of a real, finite, positive scalar or array."""
+    array = np.asarray(values)
+    if array.dtype.kind not in "iuf":
+        raise ValueError(f"{name} must be real numbers, got {values!r}.")
+    array = array.astype(np.float64)
+    bad = array[~(np.isfinite(array) & (array > 0))]
+    if bad.size:
+        raise ValueError(f"{name} must be finite and > 0{note}, got {float(bad[0])}.")
+    return array

@@ -111,13 +111,6 @@ def _check_spd(X, name):
     return checked, single
 
 
-def _check_symmetric(X, name):
-    """A finite stack of symmetric matrices (tangent vectors), float64."""
-    dtype = np.asarray(X).dtype
-    stack, single = _validation.as_float_stack(X, name)
-    return _validation.symmetrised(stack, name, dtype), single
-
-
 def _check_metric(metric, choices=_METRICS):
     return _validation.check_option("metric", metric, choices)
 
@@ -419,8 +412,8 @@ def metric(X, A, B):
     0.5
     """
     checked, single_x = _check_spd(X, "X")
-    A_stack, single_a = _check_symmetric(A, "A")
-    B_stack, single_b = _check_symmetric(B, "B")
+    A_stack, single_a = _validation.check_symmetric_stack(A, "A")
+    B_stack, single_b = _validation.check_symmetric_stack(B, "B")
     n = _common_size([("X", checked.matrices), ("A", A_stack), ("B", B_stack)])
     inverse_factors = _inverse_factors(checked)
     whitened_a = _congruence(inverse_factors, A_stack)
@@ -577,7 +570,7 @@ def geodesic(A, B, t, metric="affine"):
 def _base_and_tangent(X, V, name):
     checked, single_x = _check_spd(X, "X")
     if name == "V":
-        other, single_v = _check_symmetric(V, "V")
+        other, single_v = _validation.check_symmetric_stack(V, "V")
     else:
         checked_y, single_v = _check_spd(V, name)
         other = checked_y.matrices
@@ -662,24 +655,6 @@ def log_map(X, Y):
 
 
 # --- means ---------------------------------------------------------------------------------
-
-
-def _check_weights(weights, n):
-    if weights is None:
-        return np.full(n, 1.0 / n)
-    w = np.asarray(weights)
-    if w.dtype.kind not in "biuf" or w.shape != (n,):
-        raise ValueError(
-            f"weights must be a 1-D array of {n} non-negative numbers, one per matrix; got an "
-            f"array of shape {w.shape} and dtype {w.dtype}."
-        )
-    w = w.astype(np.float64)
-    if not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
-        raise ValueError(
-            "weights must be finite and non-negative with a positive sum; got min "
-            f"{w.min():.3g}, sum {w.sum():.3g}."
-        )
-    return w / w.sum()
 
 
 def _cholesky_one(matrix):
@@ -840,7 +815,7 @@ def mean(X, metric="affine", weights=None, *, tol=1e-10, max_iter=100):
     max_iter = check_int("max_iter", max_iter, 1)
     checked, _ = _check_spd(X, "X")
     stack = checked.matrices
-    w = _check_weights(weights, len(stack))
+    w = _validation.check_weights(weights, len(stack))
     dtype = _out_dtype(X)
     if metric == "euclidean":
         return _sym(np.tensordot(w, stack, axes=1)).astype(dtype, copy=False)
@@ -1096,13 +1071,6 @@ def self_duality_check(p, n_probes=100, random_state=None):
 # --- half-vectorisation --------------------------------------------------------------------
 
 
-def _check_weight(weight):
-    weight = check_real("weight", weight)
-    if weight <= 0:
-        raise ValueError(f"weight must be positive, got {weight!r}.")
-    return weight
-
-
 def vech(X, weight=SQRT2):
     r"""Half-vectorise symmetric matrices: the upper triangle row by row.
 
@@ -1135,8 +1103,8 @@ def vech(X, weight=SQRT2):
     >>> vech(np.array([[1.0, 2.0], [2.0, 3.0]]), weight=1.0).tolist()
     [1.0, 2.0, 3.0]
     """
-    weight = _check_weight(weight)
-    stack, single = _check_symmetric(X, "X")
+    weight = check_real("weight", weight, positive=True)
+    stack, single = _validation.check_symmetric_stack(X, "X")
     return _matrix_result(_spd.vech(stack, weight), single, _out_dtype(X))
 
 
@@ -1168,7 +1136,7 @@ def unvech(v, weight=SQRT2):
     >>> unvech(np.array([1.0, 2.0, 3.0]), weight=1.0).tolist()
     [[1.0, 2.0], [2.0, 3.0]]
     """
-    weight = _check_weight(weight)
+    weight = check_real("weight", weight, positive=True)
     array = np.asarray(v)
     if array.dtype.kind not in "biuf" or array.ndim not in (1, 2) or array.shape[-1] == 0:
         raise ValueError(

@@ -19,7 +19,6 @@ as produced by :func:`skqg.datasets.make_ising`.
 """
 
 import math
-from numbers import Integral
 
 import numpy as np
 from scipy.optimize import brentq
@@ -28,7 +27,13 @@ from sklearn.utils.validation import check_is_fitted
 
 from skqg import _ising
 from skqg._kernels import gibbs_sampling
-from skqg._validation import check_int, check_option, check_real
+from skqg._validation import (
+    check_coupling,
+    check_int,
+    check_lattice_shape,
+    check_option,
+    check_positive_values,
+)
 
 __all__ = [
     "block_spin",
@@ -47,31 +52,6 @@ _UNDEFINED_DIRECTION = 1e-9
 
 
 # --- validation helpers --------------------------------------------------------------------
-
-
-def _check_lattice_shape(lattice_shape, n_sites, array_name, minimum_side=1):
-    """Return ``(rows, cols)`` after checking it is a 2-D shape with ``n_sites`` sites."""
-    try:
-        shape = tuple(lattice_shape)
-    except TypeError:
-        shape = ()
-    if len(shape) != 2:
-        raise ValueError(
-            f"lattice_shape must be a pair (rows, columns) for a 2-D lattice, e.g. (8, 8); "
-            f"got {lattice_shape!r}."
-        )
-    for side in shape:
-        if isinstance(side, bool) or not isinstance(side, Integral) or side < minimum_side:
-            raise ValueError(
-                f"lattice_shape must hold integers >= {minimum_side}, got {lattice_shape!r}."
-            )
-    rows, cols = (int(side) for side in shape)
-    if rows * cols != n_sites:
-        raise ValueError(
-            f"{array_name} has {n_sites} columns but lattice_shape {(rows, cols)} has "
-            f"{rows * cols} sites; each row must hold one configuration in row-major order."
-        )
-    return rows, cols
 
 
 def _check_dense_2d(X, name):
@@ -99,31 +79,9 @@ def _spin_alphabet(X):
     )
 
 
-def _check_coupling(coupling, *, nonzero=False):
-    coupling = check_real("coupling", coupling)
-    if nonzero and coupling == 0:
-        raise ValueError(
-            "coupling must be nonzero: with J = 0 the energy is 0 at every temperature, so it "
-            "carries no information about the temperature."
-        )
-    return coupling
-
-
-def _check_positive_finite(name, values):
-    """Float64 array of a real, finite, positive scalar or array."""
-    array = np.asarray(values)
-    if array.dtype.kind not in "iuf":
-        raise ValueError(f"{name} must be real numbers, got {values!r}.")
-    array = array.astype(np.float64)
-    bad = array[~(np.isfinite(array) & (array > 0))]
-    if bad.size:
-        raise ValueError(f"{name} must be finite and > 0, got {float(bad[0])}.")
-    return array
-
-
 def _exact_coupling(coupling, size):
     """|J| for Kaufman's solution, after checking the sign is allowed for this size."""
-    coupling = _check_coupling(coupling, nonzero=True)
+    coupling = check_coupling(coupling, nonzero=True)
     if coupling < 0 and size % 2:
         raise ValueError(
             f"coupling={coupling} describes an antiferromagnet, which is frustrated on a "
@@ -202,7 +160,7 @@ def block_spin(X, lattice_shape, b=2, rule="majority"):
     [[1, 0], [0, 1]]
     """
     X = _check_dense_2d(X, "X")
-    rows, cols = _check_lattice_shape(lattice_shape, X.shape[1], "X")
+    rows, cols = check_lattice_shape(lattice_shape, X.shape[1], "X")
     b = check_int("b", b, 1)
     if rows % b or cols % b:
         raise ValueError(
@@ -329,7 +287,7 @@ def receptive_field_spread(components, lattice_shape):
     [0.7071, 3.2404]
     """
     W = _check_dense_2d(components, "components").astype(np.float64, copy=False)
-    rows, cols = _check_lattice_shape(lattice_shape, W.shape[1], "components")
+    rows, cols = check_lattice_shape(lattice_shape, W.shape[1], "components")
     weights = W**2
     totals = weights.sum(axis=1)
     empty = np.flatnonzero(totals == 0)
@@ -507,8 +465,8 @@ def ising_energy(X, lattice_shape, coupling=1.0, *, binary=False):
     [-2.0]
     """
     X = _check_dense_2d(X, "X")
-    rows, cols = _check_lattice_shape(lattice_shape, X.shape[1], "X", minimum_side=2)
-    coupling = _check_coupling(coupling)
+    rows, cols = check_lattice_shape(lattice_shape, X.shape[1], "X", minimum_side=2)
+    coupling = check_coupling(coupling)
     low = 0.0 if binary else -1.0
     if X.size and (X.min() < low or X.max() > 1.0):
         alphabet = "bits in [0, 1] (binary=True)" if binary else "spins in [-1, 1]"
@@ -574,7 +532,7 @@ def exact_ising_energy(temperature, size, coupling=1.0):
     >>> exact_ising_energy([1.5, 3.5], 10).round(5).tolist()
     [-1.95112, -0.66114]
     """
-    temperatures = _check_positive_finite("temperature", temperature)
+    temperatures = check_positive_values("temperature", temperature)
     size = check_int("size", size, 2)
     coupling = _exact_coupling(coupling, size)
     energy = coupling * _ising.energy_per_site(size, coupling / temperatures)

@@ -165,23 +165,23 @@ _BOOTSTRAP_CHUNK_ENTRIES = 1 << 22
 # --- validation --------------------------------------------------------------------------------
 
 
-def _check_scale(scale, p, name):
-    """A single SPD ``(p, p)`` matrix (``p=None``: any size); return its SPDStack."""
-    checked, single = _validation.check_spd(scale, name)
-    if not single:
-        raise ValueError(
-            f"{name} must be a single (p, p) matrix, got an array of shape {np.shape(scale)}."
-        )
-    if p is not None and checked.matrices.shape[1] != p:
-        q = checked.matrices.shape[1]
-        raise ValueError(
-            f"{name} is {q}x{q} but X holds {p}x{p} matrices; they must have the same size."
-        )
-    return checked
-
-
 def _check_matrices(X):
     return _validation.check_spd(X, "X", hint=_SINGULAR_HINT)
+
+
+def _check_df_estimable(matrices, spread_needed=True):
+    """Refuse a stack whose maximum-likelihood df does not exist: one matrix, or (when the mean
+    is estimated too) all matrices equal."""
+    n = len(matrices)
+    if n < 2:
+        raise ValueError(
+            f"X holds {n} matrix; estimating df needs at least 2 matrices (or pass df)."
+        )
+    if spread_needed and np.all(matrices == matrices[0]):
+        raise ValueError(
+            f"All {n} matrices in X are equal, so the maximum-likelihood df is infinite (no "
+            "spread around the mean); pass df explicitly."
+        )
 
 
 # --- special functions -------------------------------------------------------------------------
@@ -284,7 +284,7 @@ def wishart_logpdf(X, df, scale):
     checked, single = _check_matrices(X)
     p = checked.matrices.shape[1]
     df, _ = _validation.check_df(df, p)
-    scale = _check_scale(scale, p, "scale")
+    scale = _validation.check_single_spd(scale, p, "scale")
     out = _wishart_law.logpdf_from_factors(checked.factors, checked.logdets, df, scale.factors[0])
     return out[0] if single else out
 
@@ -362,7 +362,7 @@ def wishart_sample(n_samples, df, scale, random_state=None):
     2
     """
     n_samples = _validation.check_int("n_samples", n_samples, 1)
-    scale = _check_scale(scale, None, "scale")
+    scale = _validation.check_single_spd(scale, None, "scale")
     p = scale.matrices.shape[1]
     df, singular = _validation.check_df(df, p, allow_singular=True)
     rng = check_random_state(random_state)
@@ -435,20 +435,12 @@ def wishart_fit(X, df=None, *, tol=1e-10, max_iter=100):
     tol = _validation.check_real("tol", tol, positive=True)
     max_iter = _validation.check_int("max_iter", max_iter, 1)
     checked, _ = _check_matrices(X)
-    n, p, _ = checked.matrices.shape
+    p = checked.matrices.shape[1]
     covariance = checked.matrices.mean(axis=0)
     if df is not None:
         df, _ = _validation.check_df(df, p)
         return WishartFit(df, covariance, covariance / df, 0)
-    if n < 2:
-        raise ValueError(
-            f"X holds {n} matrix; estimating df needs at least 2 matrices (or pass df)."
-        )
-    if np.all(checked.matrices == checked.matrices[0]):
-        raise ValueError(
-            f"All {n} matrices in X are equal, so the maximum-likelihood df is infinite (no "
-            "spread around the mean); pass df explicitly."
-        )
+    _check_df_estimable(checked.matrices)
     mean_checked, _ = _validation.check_spd(covariance, "the mean of X")
     df, n_iter = _wishart_law.df_from_log_determinants(
         checked.logdets.mean(), mean_checked.logdets[0], p, tol=tol, max_iter=max_iter
@@ -628,18 +620,11 @@ def wishart_gof(X, df=None, covariance=None, *, n_bootstrap=199, random_state=No
     if df is not None:
         df, _ = _validation.check_df(df, p)
     if covariance is not None:
-        covariance = _check_scale(covariance, p, "covariance")
+        covariance = _validation.check_single_spd(covariance, p, "covariance")
     n_bootstrap = _validation.check_int("n_bootstrap", n_bootstrap, 1)
     tol, max_iter = 1e-10, 100
-    if df is None and n < 2:
-        raise ValueError(
-            f"X holds {n} matrix; estimating df needs at least 2 matrices (or pass df)."
-        )
-    if df is None and covariance is None and np.all(checked.matrices == checked.matrices[0]):
-        raise ValueError(
-            f"All {n} matrices in X are equal, so the maximum-likelihood df is infinite (no "
-            "spread around the mean); pass df explicitly."
-        )
+    if df is None:
+        _check_df_estimable(checked.matrices, spread_needed=covariance is None)
     statistic, dfs, covariances, converged = _fit_and_test(
         checked.matrices[np.newaxis],
         checked.factors[np.newaxis],
@@ -689,16 +674,6 @@ def _check_mp(ratio, variance):
     return ratio, variance, variance * (1 - sqrt_ratio) ** 2, variance * (1 + sqrt_ratio) ** 2
 
 
-def _check_points(x, name):
-    x = np.asarray(x)
-    if x.dtype.kind not in "biuf":
-        raise ValueError(f"{name} must hold real numbers, got dtype {x.dtype}.")
-    x = x.astype(np.float64)
-    if np.isnan(x).any():
-        raise ValueError(f"{name} contains NaN.")
-    return x
-
-
 def marchenko_pastur_pdf(x, ratio, variance=1.0):
     """Density of the Marchenko-Pastur law's continuous part.
 
@@ -745,7 +720,7 @@ def marchenko_pastur_pdf(x, ratio, variance=1.0):
     [0.0, 0.616404, 0.0]
     """
     ratio, variance, lower, upper = _check_mp(ratio, variance)
-    x = _check_points(x, "x")
+    x = _validation.check_real_points(x, "x")
     inside = (x >= lower) & (x <= upper) & (x > 0)
     safe = np.where(inside, x, 1.0)
     width = np.sqrt(np.clip((upper - safe) * (safe - lower), 0.0, None))
@@ -805,7 +780,7 @@ def marchenko_pastur_cdf(x, ratio, variance=1.0):
     0.75
     """
     ratio, variance, lower, upper = _check_mp(ratio, variance)
-    x = _check_points(x, "x")
+    x = _validation.check_real_points(x, "x")
     atom = max(0.0, 1.0 - 1.0 / ratio)
     a, b = lower / variance, upper / variance
     m, root_ab = 1.0 + ratio, abs(1.0 - ratio)
@@ -871,7 +846,7 @@ def marchenko_pastur_test(eigenvalues, ratio, variance=1.0):
     0.0
     """
     ratio, variance, lower, upper = _check_mp(ratio, variance)
-    values = _check_points(eigenvalues, "eigenvalues")
+    values = _validation.check_real_points(eigenvalues, "eigenvalues")
     if values.ndim != 1 or values.size == 0:
         raise ValueError(
             f"eigenvalues must be a non-empty 1-D array (one spectrum), got shape {values.shape}."

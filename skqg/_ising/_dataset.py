@@ -14,7 +14,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from skqg._ising._sampler import sample_ising
-from skqg._validation import check_int, check_option, check_real
+from skqg._validation import check_int, check_option, check_positive_values, check_real
 
 _ALGORITHMS = ("auto", "wolff", "metropolis")
 _BOUNDARIES = ("periodic", "open")
@@ -70,24 +70,18 @@ def _auto_or_int(name, value, minimum):
 
 def check_temperatures(temperature):
     """Temperatures as a 1-D float64 array of finite positive values, or a ValueError."""
-    values = np.asarray(temperature)
-    if values.ndim > 1 or values.size == 0:
+    shape = np.shape(temperature)
+    if len(shape) > 1 or np.size(temperature) == 0:
         raise ValueError(
             "temperature must be a positive number or a non-empty 1-D list of positive "
-            f"numbers, got an array of shape {values.shape}."
+            f"numbers, got an array of shape {shape}."
         )
-    if not np.issubdtype(values.dtype, np.number) or np.issubdtype(
-        values.dtype, np.complexfloating
-    ):
-        raise ValueError(f"temperature must be real numbers, got {temperature!r}.")
-    values = np.atleast_1d(values.astype(np.float64))
-    bad = values[~(np.isfinite(values) & (values > 0))]
-    if bad.size:
-        raise ValueError(
-            f"temperature must be finite and > 0 (in units of J/k_B), got {float(bad[0])}; "
-            "T = 0 is the ground state and is not sampled."
-        )
-    return values
+    values = check_positive_values(
+        "temperature",
+        temperature,
+        note=" (in units of J/k_B; T = 0 is the ground state and is not sampled)",
+    )
+    return np.atleast_1d(values)
 
 
 def _check_dtype(dtype, spins):

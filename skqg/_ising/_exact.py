@@ -16,6 +16,8 @@ Public access is through :func:`skqg.rg.exact_ising_energy` and :func:`skqg.rg.i
 
 import numpy as np
 
+from skqg._validation import check_positive_values
+
 #: Above this K = J / T, exp(-4K) underflows and the energy is the ground state's to double
 #: precision; K is capped there so that sinh 2K cannot overflow.
 _LARGEST_COUPLING_K = 300.0
@@ -58,16 +60,15 @@ def _spectrum(size, coupling_k):
     return gamma, derivative
 
 
-def _check_coupling_k(coupling_k):
-    k = np.asarray(coupling_k, dtype=np.float64)
-    if not np.all(np.isfinite(k) & (k > 0)):
-        raise ValueError("K = J / T must be finite and > 0 for Kaufman's solution.")
+def _clipped_coupling(coupling_k):
+    """``K`` checked (finite, > 0) and clipped where the spectrum no longer changes."""
+    k = check_positive_values("K = J / T", coupling_k)
     return np.minimum(k, _LARGEST_COUPLING_K)
 
 
 def log_partition(size, coupling_k):
     """ln Z of the periodic ``size x size`` lattice at ``K = J / T > 0`` (array-valued in K)."""
-    k = _check_coupling_k(coupling_k)
+    k = _clipped_coupling(coupling_k)
     shape = k.shape
     gamma, _ = _spectrum(size, k.ravel())
     half = 0.5 * size * gamma
@@ -91,7 +92,7 @@ def log_partition(size, coupling_k):
 
 def energy_per_site(size, coupling_k):
     """``-(1/N) d ln Z / dK`` of the periodic ``size x size`` lattice: E / (N J) at K = J / T."""
-    k = _check_coupling_k(coupling_k)
+    k = _clipped_coupling(coupling_k)
     shape = k.shape
     gamma, d_gamma = _spectrum(size, k.ravel())
     half = 0.5 * size * gamma  # the arguments x_k = L g_k / 2
