@@ -554,11 +554,7 @@ class RBMCoarseGrainer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         -------
         log_likelihood : ndarray of float64, shape (n_samples,)
         """
-        check_is_fitted(self)
-        X = self._check_visible(X, reset=False)
-        with numba_threads(self.n_jobs):
-            energy = self._free_energy(X)
-        return -energy - self.log_partition().log_z
+        return -self.free_energy(X) - self.log_partition().log_z
 
     def score(self, X, y=None):
         """Mean log-likelihood of X in nats (higher is better; used by GridSearchCV).
