@@ -208,20 +208,20 @@ def unvech(vectors, weight=SQRT2):
 def sqrtm(matrices):
     """Square root of a symmetric positive semi-definite matrix, or of each matrix of a stack.
 
-    Eigenvalues below zero (rounding) are clipped to zero.
+    :func:`powm` with exponent 1/2: eigenvalues below zero (rounding) count as zero.
 
     Parameters
     ----------
-    matrices : ndarray of shape (..., p, p)
+    matrices : ndarray of shape (p, p) or (n, p, p)
         Symmetric positive semi-definite matrices.
 
     Returns
     -------
-    ndarray of shape (..., p, p)
+    ndarray of the same shape
     """
-    values, vectors = np.linalg.eigh(matrices)
-    root = np.sqrt(np.maximum(values, 0.0))
-    return (vectors * root[..., np.newaxis, :]) @ np.swapaxes(vectors, -1, -2)
+    stack = np.asarray(matrices, dtype=np.float64)
+    roots = powm(stack.reshape(-1, *stack.shape[-2:]), 0.5)
+    return roots.reshape(stack.shape)
 
 
 def multigammaln(a, p):

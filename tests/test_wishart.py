@@ -715,6 +715,137 @@ def test_refit_in_the_other_form_leaves_no_stale_attributes():
     np.testing.assert_allclose(model.covariance_, EmpiricalCovariance().fit(X).covariance_)
 
 
+OBSERVATIONS_FORM = "2-D observations (n_samples, n_features)"
+MATRICES_FORM = "a 3-D stack of SPD matrices (n_matrices, p, p)"
+# (parameter, a value other than its default, the form X has, the form the parameter applies to)
+NOT_APPLICABLE = [
+    pytest.param(
+        name,
+        value,
+        form,
+        applies_to,
+        id=f"{name}-with-{'3-D' if form == MATRICES_FORM else '2-D'}-input",
+    )
+    for name, value, form, applies_to in [
+        ("n_components", 2, MATRICES_FORM, OBSERVATIONS_FORM),
+        ("noise", "isotropic", MATRICES_FORM, OBSERVATIONS_FORM),
+        ("assume_centered", True, MATRICES_FORM, OBSERVATIONS_FORM),
+        ("tol", 1e-3, MATRICES_FORM, OBSERVATIONS_FORM),
+        ("df", 5.0, OBSERVATIONS_FORM, MATRICES_FORM),
+    ]
+]
+
+
+def two_forms():
+    S, _ = wishart_stack(n=60, p=4)
+    X = np.random.RandomState(0).normal(size=(40, 4))
+    return {OBSERVATIONS_FORM: X, MATRICES_FORM: S}
+
+
+@pytest.mark.parametrize("previous", ["same form", "other form"])
+@pytest.mark.parametrize(("name", "value", "form", "applies_to"), NOT_APPLICABLE)
+def test_parameter_of_the_other_form_raises_and_keeps_the_fitted_model(
+    name, value, form, applies_to, previous
+):
+    data = two_forms()
+    X = data[form]
+    if previous == "same form":
+        model = WishartCovarianceModel().fit(X)
+        reference = X
+    else:  # fitted where the parameter applies, then refitted on the other form
+        model = WishartCovarianceModel(**{name: value}).fit(data[applies_to])
+        reference = data[applies_to]
+    before = {k: np.copy(getattr(model, k)) for k in fitted_attributes(model)}
+    T = model.transform(reference)
+    scores = model.score_samples(reference)
+
+    model.set_params(**{name: value})
+    with pytest.raises(ValueError) as info:
+        model.fit(X)
+    message = str(info.value)
+    assert f"{name} applies to {applies_to}" in message
+    assert f"{name}={value!r}" in message
+    assert f"X is {form}" in message
+    assert "default" in message
+
+    assert fitted_attributes(model) == set(before)
+    for key, expected in before.items():
+        assert np.array_equal(getattr(model, key), expected), key
+    assert np.array_equal(model.transform(reference), T)
+    assert np.array_equal(model.score_samples(reference), scores)
+
+
+def test_parameters_at_their_defaults_apply_to_either_form():
+    data = two_forms()
+    defaults = {"n_components": None, "noise": "diagonal", "assume_centered": False, "tol": 1e-6}
+    explicit = WishartCovarianceModel(**defaults, df="mle", n_jobs=1)
+    for X in data.values():
+        assert np.array_equal(
+            explicit.fit(X).covariance_, WishartCovarianceModel().fit(X).covariance_
+        )
+    # n_jobs is a resource setting, accepted for observations too (results never depend on it).
+    X = data[OBSERVATIONS_FORM]
+    assert np.array_equal(
+        WishartCovarianceModel(n_jobs=2).fit(X).transform(X),
+        WishartCovarianceModel().fit(X).transform(X),
+    )
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"n_components": 2}, {"n_components": 2, "noise": "isotropic"}, {"shrinkage": "oas"}],
+)
+def test_refit_from_observations_to_matrices_and_back_keeps_one_form(params):
+    data = two_forms()
+    X, S = data[OBSERVATIONS_FORM], data[MATRICES_FORM]
+    fresh_observations = WishartCovarianceModel(**params).fit(X)
+    fresh_matrices = WishartCovarianceModel().fit(S)
+    model = WishartCovarianceModel(**params).fit(X)
+
+    model.set_params(**WishartCovarianceModel().get_params()).fit(S)
+    assert fitted_attributes(model) == fitted_attributes(fresh_matrices)
+    assert not {"location_", "shrinkage_", "components_", "noise_variance_"} & set(vars(model))
+    assert np.array_equal(model.transform(S), fresh_matrices.transform(S))
+    assert model.sample(2, random_state=0).shape == (2, 4, 4)
+    with pytest.raises(ValueError, match="mahalanobis applies to models fitted on 2-D"):
+        model.mahalanobis(S)
+
+    model.set_params(**params).fit(X)
+    assert fitted_attributes(model) == fitted_attributes(fresh_observations)
+    assert not {"df_", "scale_", "n_regularised_"} & set(vars(model))
+    assert np.array_equal(model.transform(X), fresh_observations.transform(X))
+    assert np.array_equal(model.score_samples(X), fresh_observations.score_samples(X))
+    assert model.sample(2, random_state=0).shape == (2, 4)
+
+
+def test_set_params_after_fit_does_not_change_the_fitted_model():
+    # Observations: no later parameter changes what the fitted model computes.
+    X = np.random.RandomState(1).normal(size=(40, 5)) @ random_spd(5)
+    model = WishartCovarianceModel().fit(X)
+    Z, scores, distances = model.transform(X), model.score_samples(X), model.mahalanobis(X)
+    model.set_params(shrinkage=None, n_components=2, noise="isotropic", assume_centered=True)
+    assert np.array_equal(model.transform(X), Z)
+    assert np.array_equal(model.score_samples(X), scores)
+    assert np.array_equal(model.mahalanobis(X), distances)
+    assert np.array_equal(
+        model.inverse_transform(Z), WishartCovarianceModel().fit(X).inverse_transform(Z)
+    )
+
+    # Matrices: rank-deficient input stays regularised by the fitted rule (shrinkage=None
+    # would refuse it) and the goodness of fit keeps the fitted df rule.
+    S, _ = window_covariances(n_matrices=8, n_times=6, p=8)
+    model = WishartCovarianceModel().fit(S)
+    T, scores = model.transform(S), model.score_samples(S)
+    test = model.goodness_of_fit(S, n_bootstrap=9, random_state=0)
+    model.set_params(shrinkage=None, df=30.0, n_jobs=1)
+    assert np.array_equal(model.transform(S), T)
+    assert np.array_equal(model.score_samples(S), scores)
+    again = model.goodness_of_fit(S, n_bootstrap=9, random_state=0)
+    assert (again.statistic, again.pvalue, again.df) == (test.statistic, test.pvalue, test.df)
+    with pytest.raises(ValueError, match="rank 6 of 8"):
+        clone(model).fit(S)  # the new parameters apply at the next fit
+
+
 @pytest.mark.parametrize(
     "bad",
     [

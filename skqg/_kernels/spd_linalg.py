@@ -172,6 +172,9 @@ def _apply_spectral(values, vectors, code, exponent, out):
             f = np.log(lam)
         elif code == EXP:
             f = np.exp(lam)
+        elif exponent > 0.0:
+            # Positive semi-definite input: rounding-level negative eigenvalues count as 0.
+            f = max(lam, 0.0) ** exponent
         else:
             f = lam**exponent
         for r in range(p):
@@ -204,8 +207,9 @@ def spectral_function(stack, code, exponent=1.0):
     Parameters
     ----------
     stack : ndarray of shape (n, p, p), float64, C-contiguous
-        Symmetric matrices (positive definite for ``LOG`` and ``POWER`` with a non-integer
-        exponent).
+        Symmetric matrices (positive definite for ``LOG`` and for ``POWER`` with a negative
+        exponent; for a positive exponent negative eigenvalues, rounding of a semi-definite
+        matrix, count as 0).
     code : {LOG, EXP, POWER}
         The function.
     exponent : float, default=1.0

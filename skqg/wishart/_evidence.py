@@ -1,17 +1,15 @@
-"""Covariance estimates from observations: evidence-maximised inverse-Wishart shrinkage and the
-low-rank latent-Gaussian (factor-analysis / probabilistic-PCA) structure.
+"""Evidence-maximised inverse-Wishart shrinkage of a scatter matrix.
 
-Used by :class:`skqg.WishartCovarianceModel` on 2-D input. Pure NumPy/SciPy on ``p x p`` matrices:
+With ``Sigma ~ IW(nu0, tau I)`` and the scatter ``A ~ W(n_dof, Sigma)``, the prior ``(nu0, tau)``
+maximises the marginal likelihood (the evidence) and the covariance is the posterior mean
+``(tau I + A) / (nu0 + n_dof - p - 1)``. The 2-D model applies it to the observations' scatter,
+the 3-D model to each rank-deficient matrix of a stack. Pure NumPy/SciPy on ``p x p`` matrices:
 the work is a handful of symmetric eigendecompositions, too small for a kernel.
 """
 
-import warnings
 from collections import namedtuple
 
 import numpy as np
-from scipy.linalg import cho_solve
-from scipy.optimize import minimize
-from sklearn.exceptions import ConvergenceWarning
 
 from skqg import _spd
 
@@ -27,8 +25,6 @@ scale : float
 log_evidence : float
     Log marginal likelihood of the data at the optimum, up to a constant free of the prior.
 """
-
-LatentFit = namedtuple("LatentFit", ["components", "noise_variance", "n_iter"])
 
 # Search range for log(nu0 - nu_min): beyond e^18 the prior has pinned the estimate to tau/nu0 I.
 _LOG_EXCESS_RANGE = (-12.0, 18.0)
@@ -237,106 +233,3 @@ def evidence_covariances(scatters, eigenvalues, n_dof, eps=None):
         nu0, tau, _ = evidence_priors(eigenvalues[part], n_dof[part], eps)
         out[part] = _posterior_means(scatters[part], nu0, tau, n_dof[part])
     return out
-
-
-def isotropic_latent(empirical, n_components):
-    """Probabilistic PCA (Tipping & Bishop 1999): the closed-form maximum-likelihood fit.
-
-    Parameters
-    ----------
-    empirical : ndarray of shape (p, p)
-        Maximum-likelihood covariance of the observations.
-    n_components : int
-        Latent dimension ``m < p``.
-
-    Returns
-    -------
-    LatentFit
-        ``components`` of shape ``(m, p)`` (rows are ``W^T``) and ``noise_variance`` of shape
-        ``(p,)``, constant.
-    """
-    p = empirical.shape[0]
-    eigenvalues, eigenvectors = np.linalg.eigh(empirical)
-    eigenvalues, eigenvectors = eigenvalues[::-1], eigenvectors[:, ::-1]
-    sigma2 = float(eigenvalues[n_components:].mean())
-    if not sigma2 > 0.0:
-        raise ValueError(
-            f"The data have no variance outside their first {n_components} principal "
-            "directions, so the noise variance is zero; use fewer components."
-        )
-    excess = np.maximum(eigenvalues[:n_components] - sigma2, 0.0)
-    components = (eigenvectors[:, :n_components] * np.sqrt(excess)).T
-    return LatentFit(components, np.full(p, sigma2), 1)
-
-
-def _factor_profile(log_noise, empirical, n_components):
-    """Negative mean log-likelihood of factor analysis with ``W`` profiled out, and its gradient.
-
-    For noise variances ``psi`` the best loadings are ``psi^{1/2} U (Lambda - 1)_+^{1/2}`` from
-    the top eigenpairs of ``psi^{-1/2} S psi^{-1/2}`` (Joreskog 1967); by the envelope theorem
-    the gradient in ``psi`` is ``diag(Sigma^{-1} (Sigma - S) Sigma^{-1}) / 2`` at those loadings.
-    """
-    noise = np.exp(log_noise)
-    root = np.sqrt(noise)
-    eigenvalues, eigenvectors = np.linalg.eigh(empirical / np.outer(root, root))
-    top = eigenvalues[::-1][:n_components]
-    vectors = eigenvectors[:, ::-1][:, :n_components]
-    loadings = root[:, np.newaxis] * vectors * np.sqrt(np.maximum(top - 1.0, 0.0))
-    covariance = loadings @ loadings.T + np.diag(noise)
-    factor = np.linalg.cholesky(covariance)
-    inverse = cho_solve((factor, True), np.eye(len(noise)))
-    value = np.log(np.diag(factor)).sum() + 0.5 * np.sum(inverse * empirical)
-    gradient = 0.5 * np.einsum("ij,jk,ki->i", inverse, covariance - empirical, inverse) * noise
-    return value, gradient, loadings
-
-
-def diagonal_latent(empirical, n_components, *, tol, max_iter):
-    """Factor analysis ``Sigma = W W^T + diag(psi)`` by maximum likelihood.
-
-    The loadings are profiled out in closed form, leaving a smooth problem in ``log psi``
-    solved by L-BFGS-B with ``psi`` between ``1e-12`` times and once each feature's variance
-    (at the optimum ``psi_i <= S_ii``). This reaches the maximum in tens of iterations where
-    the EM and alternating-eigenvector methods crawl when components are superfluous.
-
-    Parameters
-    ----------
-    empirical : ndarray of shape (p, p)
-        Maximum-likelihood covariance of the observations.
-    n_components : int
-        Latent dimension.
-    tol : float
-        Stop when the projected gradient of the mean log-likelihood per observation with
-        respect to ``log psi`` is below this.
-    max_iter : int
-        Iteration cap (a ConvergenceWarning is raised when reached).
-
-    Returns
-    -------
-    LatentFit
-    """
-    variances = np.diag(empirical).copy()
-    if not (variances > 0.0).all():
-        zero = int(np.flatnonzero(~(variances > 0.0))[0])
-        raise ValueError(
-            f"Feature {zero} has zero variance; factor analysis needs every feature to vary. "
-            "Drop constant features (e.g. with sklearn.feature_selection.VarianceThreshold)."
-        )
-    # Heywood cases drive a noise variance to 0: the lower bound keeps Sigma invertible.
-    bounds = np.log(np.stack([1e-12 * variances, variances], axis=1))
-    result = minimize(
-        lambda x: _factor_profile(x, empirical, n_components)[:2],
-        np.log(0.5 * variances),
-        jac=True,
-        method="L-BFGS-B",
-        bounds=bounds,
-        options={"maxiter": max_iter, "ftol": 0.0, "gtol": tol},
-    )
-    if result.nit >= max_iter:
-        warnings.warn(
-            f"Factor analysis did not converge in {max_iter} iterations (projected gradient "
-            f"{np.abs(result.jac).max():.2g} > tol={tol}); increase max_iter or tol.",
-            ConvergenceWarning,
-            stacklevel=3,
-        )
-    _, _, loadings = _factor_profile(result.x, empirical, n_components)
-    return LatentFit(loadings.T, np.exp(result.x), max(int(result.nit), 1))

@@ -1,0 +1,171 @@
+"""The observation model of :class:`skqg.WishartCovarianceModel`: 2-D input ``(n, p)``.
+
+Gaussian observations ``x ~ N(m, C)``. ``C`` is a shrunk scatter ``A = sum (x - m)(x - m)^T``
+(the evidence posterior mean ``(tau I + A) / (nu0 + n_dof - p - 1)``, Ledoit-Wolf, OAS,
+``(1 - a) A / n + a tr(A / n) / p I``, or the empirical ``A / n``) or the latent structure
+``W W^T + Psi``. With ``C = L L^T = U diag(s^2) U^T``: whitening ``(x - m) U / s``, its inverse
+``z s U^T + m``, the latent posterior mean ``(x - m) Psi^-1 W (I + W^T Psi^-1 W)^-1`` and its
+reconstruction ``z W^T + m``, the squared Mahalanobis distance ``|L^-1 (x - m)|^2``, the
+log-density ``-(p log 2 pi + log det C + d^2) / 2``, draws ``m + L e``, and the Bartlett and
+Marchenko-Pastur diagnostics of the scatter about ``m`` (``W_p(n, C)`` under the model).
+"""
+
+import numpy as np
+from scipy.linalg import solve_triangular
+from sklearn.covariance import ledoit_wolf, oas, shrunk_covariance
+from sklearn.utils import check_random_state
+
+from skqg import stats
+from skqg._batching import row_batches
+from skqg.wishart._evidence import evidence_covariance
+from skqg.wishart._fitted import FittedModel, covariance_factor, principal_axes
+from skqg.wishart._latent import fit_latent, posterior_map
+
+
+class ObservationModel(FittedModel):
+    """A Gaussian model of observations, fitted by :meth:`fit`."""
+
+    ndim = 2
+    form = "2-D observations (n_samples, n_features)"
+    fitted_on = "2-D observations"
+    # The estimator's parameters this model is fitted with.
+    settings = ("n_components", "shrinkage", "noise", "assume_centered", "tol", "max_iter")
+
+    def __init__(self, location, covariance, estimates, latent=None):
+        """Hold ``location``, ``covariance``, the other public ``estimates`` and the latent fit."""
+        self.location = location
+        self.covariance = covariance
+        self.factor, self.log_det, self.precision = covariance_factor(
+            covariance, "The estimated covariance"
+        )
+        self.axes, self.scales = principal_axes(covariance)
+        self.estimates = estimates
+        self.latent = latent
+        self.latent_map = None if latent is None else posterior_map(latent)
+
+    @classmethod
+    def fit(cls, X, *, n_components, shrinkage, noise, assume_centered, tol, max_iter):
+        """Fit to validated finite observations ``X`` of shape ``(n_samples, n_features)``."""
+        n_samples, n_features = X.shape
+        data = X.astype(np.float64, copy=False)
+        location = np.zeros(n_features) if assume_centered else data.mean(axis=0)
+        centred = data - location
+        scatter = centred.T @ centred
+        if n_components is None:
+            n_dof = n_samples if assume_centered else n_samples - 1
+            covariance, estimates = _shrunk(centred, scatter, n_dof, shrinkage)
+            return cls(location, covariance, {**estimates, "n_iter_": 1})
+        empirical = scatter / n_samples
+        latent = fit_latent(empirical, n_components, noise=noise, tol=tol, max_iter=max_iter)
+        covariance = latent.components.T @ latent.components + np.diag(latent.noise_variance)
+        estimates = {
+            "components_": latent.components,
+            "noise_variance_": latent.noise_variance,
+            "n_iter_": latent.n_iter,
+        }
+        return cls(location, covariance, estimates, latent)
+
+    def attributes(self):
+        """The estimator's fitted attributes: name (with trailing underscore) to value."""
+        return {
+            "location_": self.location,
+            "covariance_": self.covariance,
+            "precision_": self.precision,
+            **self.estimates,
+        }
+
+    @property
+    def n_features_out(self):
+        """Columns of :meth:`transform`: the features, or the latent dimension."""
+        return len(self.location) if self.latent is None else len(self.latent.components)
+
+    def transform(self, X):
+        """Whitened coordinates, or the latent posterior means, in ``X``'s dtype."""
+        # Row batches bound the float64 temporaries, whatever the number of rows.
+        out = np.empty((len(X), self.n_features_out), X.dtype)
+        for rows in row_batches(len(X)):
+            centred = X[rows].astype(np.float64, copy=False) - self.location
+            if self.latent is None:
+                out[rows] = (centred @ self.axes) / self.scales
+            else:
+                out[rows] = centred @ self.latent_map
+        return out
+
+    def inverse_transform(self, X):
+        """Observations from whitened or latent coordinates ``X``, in ``X``'s dtype."""
+        values = X.astype(np.float64, copy=False)
+        if self.latent is None:
+            out = (values * self.scales) @ self.axes.T + self.location
+        else:
+            out = values @ self.latent.components + self.location
+        return out.astype(X.dtype, copy=False)
+
+    def score_samples(self, X):
+        """Gaussian log-density of each row."""
+        p = X.shape[1]
+        return -0.5 * (p * np.log(2.0 * np.pi) + self.log_det + self.mahalanobis(X))
+
+    def mahalanobis(self, X):
+        """Squared Mahalanobis distance of each row to ``location``."""
+        distances = np.empty(len(X))
+        for rows in row_batches(len(X)):  # bounded temporaries
+            centred = X[rows].astype(np.float64, copy=False) - self.location
+            solved = solve_triangular(self.factor, centred.T, lower=True)
+            distances[rows] = (solved**2).sum(axis=0)
+        return distances
+
+    def sample(self, n_samples, random_state):
+        """``n_samples`` Gaussian draws."""
+        rng = check_random_state(random_state)
+        noise = rng.standard_normal((n_samples, self.covariance.shape[0]))
+        return self.location + noise @ self.factor.T
+
+    def goodness_of_fit(self, X, *, n_bootstrap, random_state):
+        """Bartlett test of the scatter of ``X`` about ``location`` (exact: no bootstrap)."""
+        n_samples, p = X.shape
+        if n_samples < p:
+            raise ValueError(
+                f"The goodness-of-fit test needs n_samples >= n_features ({p}) so that the "
+                f"scatter matrix is positive definite; got {n_samples} samples."
+            )
+        centred = X.astype(np.float64, copy=False) - self.location
+        scatter = centred.T @ centred
+        return stats.wishart_gof(scatter, float(n_samples), n_samples * self.covariance)
+
+    def spectrum(self, X):
+        """Eigenvalues of the whitened sample covariance about ``location``, and the MP test."""
+        centred = X.astype(np.float64, copy=False) - self.location
+        whitened = solve_triangular(self.factor, centred.T, lower=True)
+        sample = whitened @ whitened.T / X.shape[0]
+        eigenvalues = np.linalg.eigvalsh(sample)
+        ratio = X.shape[1] / X.shape[0]
+        return eigenvalues, stats.marchenko_pastur_test(eigenvalues, ratio)
+
+    def input_margins(self, X):
+        """Margins of the empirical covariance of ``X`` about ``location``."""
+        centred = X.astype(np.float64, copy=False) - self.location
+        return stats.spd_margins(centred.T @ centred / X.shape[0])
+
+
+def _shrunk(centred, scatter, n_dof, shrinkage):
+    """The covariance by the ``shrinkage`` rule, and its public estimates (``shrinkage_``...)."""
+    empirical = scatter / len(centred)
+    if shrinkage is None:
+        return empirical, {}
+    if shrinkage == "evidence":
+        covariance, prior = evidence_covariance(scatter, n_dof)
+        p = scatter.shape[0]
+        weight = 1.0 - n_dof / (prior.df + n_dof - p - 1.0)
+        return covariance, {
+            "shrinkage_": float(weight),
+            "prior_df_": float(prior.df),
+            "prior_scale_": float(prior.scale),
+        }
+    if shrinkage == "ledoit-wolf":
+        covariance, weight = ledoit_wolf(centred, assume_centered=True)
+    elif shrinkage == "oas":
+        covariance, weight = oas(centred, assume_centered=True)
+    else:
+        weight = float(shrinkage)
+        covariance = shrunk_covariance(empirical, weight)
+    return covariance, {"shrinkage_": float(weight)}
