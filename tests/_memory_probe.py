@@ -12,24 +12,21 @@ import sys
 import time
 
 import numpy as np
+from _helpers import random_binary, random_gram_stack, random_spins
 
 import skqg
 
 
-def _spins(rng, shape):
-    return (2 * (rng.uniform(size=shape) < 0.5) - 1).astype(np.float64)
-
-
 def _rbm_spin(rng):
-    train = _spins(rng, (500, 16))
+    train = random_spins(rng, (500, 16), p=0.5)
     est = skqg.RBMCoarseGrainer(64, visible="spin", n_iter=3, random_state=0).fit(train)
-    return est, lambda n: _spins(rng, (n, 16))
+    return est, lambda n: random_spins(rng, (n, 16), p=0.5)
 
 
 def _rbm_bernoulli(rng):
-    train = (rng.uniform(size=(500, 16)) < 0.3).astype(np.float64)
+    train = random_binary(rng, (500, 16), p=0.3)
     est = skqg.RBMCoarseGrainer(16, n_iter=3, random_state=0).fit(train)
-    return est, lambda n: (rng.uniform(size=(n, 16)) < 0.3).astype(np.float64)
+    return est, lambda n: random_binary(rng, (n, 16), p=0.3)
 
 
 def _wishart_2d(rng):
@@ -39,8 +36,7 @@ def _wishart_2d(rng):
 
 def _wishart_3d(rng):
     def stack(n):
-        A = rng.standard_normal((n, 3, 6))
-        return A @ A.transpose(0, 2, 1) / 6
+        return random_gram_stack(rng, n, 3)
 
     return skqg.WishartCovarianceModel().fit(stack(200)), stack
 

@@ -210,11 +210,20 @@ def test_dask_backend_equals_serial(name, serial, dask_client):
 
 
 def test_dask_workers_respect_their_numba_thread_limit(dask_client):
+    """Two probes pinned to each of the two workers: each runs in its worker's own process."""
+    dask_client.wait_for_workers(2, timeout=120)
+    worker_pids = dask_client.run(os.getpid)  # {worker address: pid of its process}
+    assert len(set(worker_pids.values())) == 2, worker_pids
+    assert os.getpid() not in worker_pids.values()
     probe = _thread_probe()
-    futures = [dask_client.submit(probe, seed, pure=False) for seed in range(4)]
+    placed = [(address, seed) for address in worker_pids for seed in range(2)]
+    futures = [
+        dask_client.submit(probe, seed, workers=[address], allow_other_workers=False, pure=False)
+        for address, seed in placed
+    ]
     reports = dask_client.gather(futures)
-    assert len({report["pid"] for report in reports}) >= 1
-    assert all(report["pid"] != os.getpid() for report in reports)
+    for (address, _), report in zip(placed, reports, strict=True):
+        assert report["pid"] == worker_pids[address], (address, report, worker_pids)
     _assert_bounded(reports, "1")
 
 

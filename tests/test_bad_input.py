@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from _helpers import random_binary, random_spins
 
 from skqg import (
     MongeAmpereTransport,
@@ -154,11 +155,11 @@ def _transport_data():
 
 
 def _binary():
-    return (_rng().uniform(size=(20, 6)) < 0.4).astype(np.float64)
+    return random_binary(_rng(), (20, 6), p=0.4)
 
 
 def _spins():
-    return 2.0 * _binary() - 1.0
+    return random_spins(_rng(), (20, 6), p=0.4)
 
 
 def _lattice():

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _helpers import random_binary, random_gram_stack, random_spins
 
 import skqg
 import skqg.rbm
@@ -33,29 +34,18 @@ dask = pytest.importorskip("dask")
 PROBE = Path(__file__).with_name("_memory_probe.py")
 
 
-def _binary(rng, shape):
-    return (rng.uniform(size=shape) < 0.3).astype(np.float64)
-
-
-def _spins(rng, shape):
-    return 2 * _binary(rng, shape) - 1
-
-
-def _stack(rng, n, p=3):
-    A = rng.standard_normal((n, p, p + 3))
-    return A @ A.transpose(0, 2, 1) / (p + 3)
-
-
 def _case(name):
     """A fitted estimator, its output methods and fresh data of ``n`` rows."""
     rng = np.random.RandomState(0)
     if name == "rbm_bernoulli":
-        est = skqg.RBMCoarseGrainer(8, n_iter=3, random_state=0).fit(_binary(rng, (300, 12)))
-        return est, ("transform", "score_samples"), lambda n: _binary(rng, (n, 12))
+        est = skqg.RBMCoarseGrainer(8, n_iter=3, random_state=0).fit(
+            random_binary(rng, (300, 12), p=0.3)
+        )
+        return est, ("transform", "score_samples"), lambda n: random_binary(rng, (n, 12), p=0.3)
     if name == "rbm_spin":
         est = skqg.RBMCoarseGrainer(8, visible="spin", n_iter=3, random_state=0)
-        est.fit(_spins(rng, (300, 12)))
-        return est, ("transform", "score_samples"), lambda n: _spins(rng, (n, 12))
+        est.fit(random_spins(rng, (300, 12), p=0.3))
+        return est, ("transform", "score_samples"), lambda n: random_spins(rng, (n, 12), p=0.3)
     if name == "rbm_gaussian":
         est = skqg.RBMCoarseGrainer(6, visible="gaussian", n_iter=3, random_state=0)
         est.fit(rng.standard_normal((300, 5)))
@@ -67,8 +57,8 @@ def _case(name):
         est = skqg.WishartCovarianceModel(n_components=2).fit(rng.standard_normal((200, 6)))
         return est, ("transform", "score_samples"), lambda n: rng.standard_normal((n, 6))
     if name == "wishart_3d":
-        est = skqg.WishartCovarianceModel().fit(_stack(rng, 100))
-        return est, ("transform", "score_samples"), lambda n: _stack(rng, n)
+        est = skqg.WishartCovarianceModel().fit(random_gram_stack(rng, 100))
+        return est, ("transform", "score_samples"), lambda n: random_gram_stack(rng, n)
     if name == "transport_normal":
         est = skqg.MongeAmpereTransport(reference="normal", n_reference=200, random_state=0)
         est.fit(rng.standard_normal((200, 2)))

@@ -6,21 +6,13 @@ import warnings
 import numpy as np
 import pytest
 import scipy.linalg as sla
+from _helpers import random_spd_expm
 from scipy import special, stats
 from sklearn.exceptions import ConvergenceWarning
 
 from skqg import cone
 
 METRICS = ["affine", "log-euclidean", "bures-wasserstein"]
-
-
-def random_spd(rng, p, n=None, spread=1.0):
-    """SPD matrices exp(S), S symmetric Gaussian: eigenvalues within about e^(+-3 spread)."""
-    shape = (p, p) if n is None else (n, p, p)
-    G = rng.standard_normal(shape)
-    S = spread * (G + np.swapaxes(G, -1, -2)) / (2 * math.sqrt(p))
-    values, vectors = np.linalg.eigh(S)
-    return (vectors * np.exp(values)[..., None, :]) @ np.swapaxes(vectors, -1, -2)
 
 
 def random_symmetric(rng, p, n=None):
@@ -50,7 +42,7 @@ def sym(A):
 
 def test_barrier_matches_slogdet():
     rng = np.random.default_rng(0)
-    X = random_spd(rng, 4, n=6)
+    X = random_spd_expm(rng, 4, n=6)
     expected = -np.linalg.slogdet(X)[1]
     np.testing.assert_allclose(cone.barrier(X), expected, rtol=1e-12, atol=1e-12)
     single = cone.barrier(X[2])
@@ -63,7 +55,7 @@ def test_barrier_matches_slogdet():
 @pytest.mark.parametrize("p", [1, 3, 4])
 def test_gradient_matches_central_differences(weighted, p):
     rng = np.random.default_rng(p)
-    X = random_spd(rng, p)
+    X = random_spd_expm(rng, p)
     w = math.sqrt(2.0) if weighted else 1.0
     x = cone.vech(X, weight=w)
     h = 1e-6
@@ -108,7 +100,7 @@ def _fd_hessian_of_function(function, X, weighted, h=1e-4):
 @pytest.mark.parametrize("p", [2, 3, 5])
 def test_hessian_matches_finite_differences(weighted, p):
     rng = np.random.default_rng(10 + p)
-    X = random_spd(rng, p)
+    X = random_spd_expm(rng, p)
     hessian = cone.barrier_hessian(X, weighted=weighted)
     m = p * (p + 1) // 2
     assert hessian.shape == (m, m)
@@ -124,7 +116,7 @@ def test_hessian_matches_finite_differences(weighted, p):
 def test_hessian_is_the_metric_in_vech_coordinates(weighted):
     rng = np.random.default_rng(3)
     p = 4
-    X = random_spd(rng, p, n=3)
+    X = random_spd_expm(rng, p, n=3)
     H, K = random_symmetric(rng, p, n=3), random_symmetric(rng, p, n=3)
     w = math.sqrt(2.0) if weighted else 1.0
     hessian = cone.barrier_hessian(X, weighted=weighted)
@@ -140,7 +132,7 @@ def test_hessian_is_the_metric_in_vech_coordinates(weighted):
 @pytest.mark.parametrize("p", [1, 2, 3, 4, 5, 6])
 def test_monge_ampere_identity(p):
     rng = np.random.default_rng(20 + p)
-    X = random_spd(rng, p, n=5)
+    X = random_spd_expm(rng, p, n=5)
     for weighted in (False, True):
         residual = cone.monge_ampere_residual(X, weighted=weighted)
         assert residual.shape == (5,)
@@ -156,7 +148,7 @@ def test_monge_ampere_identity(p):
 @pytest.mark.parametrize("p", [2, 3, 4])
 def test_monge_ampere_identity_on_finite_difference_hessian(weighted, p):
     rng = np.random.default_rng(30 + p)
-    X = random_spd(rng, p, spread=0.5)
+    X = random_spd_expm(rng, p, spread=0.5)
     hessian = _fd_hessian_of_function(cone.barrier, X, weighted)
     sign, logdet = np.linalg.slogdet(sym(hessian))
     assert sign == 1
@@ -174,7 +166,7 @@ def test_canonical_potential_solves_monge_ampere(weighted, p):
     c_p = 0.0 if weighted else 0.5 * p * (p - 1) * math.log(2)
     log_k = c_p + m * math.log((p + 1) / 2)
     rng = np.random.default_rng(40 + p)
-    for X in random_spd(rng, p, n=3, spread=0.5):
+    for X in random_spd_expm(rng, p, n=3, spread=0.5):
 
         def potential(Y):
             return 0.5 * (p + 1) * cone.barrier(Y)
@@ -192,7 +184,7 @@ def test_canonical_potential_solves_monge_ampere(weighted, p):
 @pytest.mark.parametrize("t", [0.5, 0.2])
 def test_two_point_mean_is_geodesic_point(t):
     rng = np.random.default_rng(50)
-    A, B = random_spd(rng, 4, n=2)
+    A, B = random_spd_expm(rng, 4, n=2)
     weights = [1 - t, t]
     for metric in METRICS:
         mean = cone.mean(np.stack([A, B]), metric=metric, weights=weights)
@@ -206,7 +198,7 @@ def test_two_point_mean_is_geodesic_point(t):
 def test_affine_congruence_equivariance():
     rng = np.random.default_rng(51)
     p = 4
-    X = random_spd(rng, p, n=7)
+    X = random_spd_expm(rng, p, n=7)
     G = random_invertible(rng, p)
     moved = G @ X @ G.T
     np.testing.assert_allclose(
@@ -219,7 +211,7 @@ def test_affine_congruence_equivariance():
 @pytest.mark.parametrize("metric", METRICS)
 def test_orthogonal_invariance_of_all_distances(metric):
     rng = np.random.default_rng(52)
-    A, B = random_spd(rng, 5, n=2)
+    A, B = random_spd_expm(rng, 5, n=2)
     Q = np.linalg.qr(rng.standard_normal((5, 5)))[0]
     assert cone.distance(Q @ A @ Q.T, Q @ B @ Q.T, metric=metric) == pytest.approx(
         cone.distance(A, B, metric=metric), rel=1e-9
@@ -229,7 +221,7 @@ def test_orthogonal_invariance_of_all_distances(metric):
 @pytest.mark.parametrize("metric", ["affine", "log-euclidean"])
 def test_inversion_equivariance(metric):
     rng = np.random.default_rng(53)
-    X = random_spd(rng, 4, n=6)
+    X = random_spd_expm(rng, 4, n=6)
     inverses = np.linalg.inv(X)
     np.testing.assert_allclose(
         cone.distance(inverses[0], inverses[1:], metric=metric),
@@ -244,7 +236,7 @@ def test_inversion_equivariance(metric):
 @pytest.mark.parametrize("metric", ["affine", "log-euclidean"])
 def test_mean_determinant_is_geometric_mean_of_determinants(metric):
     rng = np.random.default_rng(54)
-    X = random_spd(rng, 3, n=9, spread=1.5)
+    X = random_spd_expm(rng, 3, n=9, spread=1.5)
     weights = rng.uniform(0.1, 2.0, size=9)
     logdets = np.linalg.slogdet(X)[1]
     for w in (None, weights):
@@ -278,7 +270,7 @@ def test_means_of_commuting_matrices_have_closed_forms():
 
 def test_weights_are_normalised_and_zero_weights_ignored():
     rng = np.random.default_rng(56)
-    X = random_spd(rng, 3, n=5)
+    X = random_spd_expm(rng, 3, n=5)
     w = np.array([1.0, 2.0, 0.0, 3.0, 0.0])
     for metric in ["affine", "log-euclidean", "bures-wasserstein", "euclidean"]:
         np.testing.assert_allclose(
@@ -290,7 +282,7 @@ def test_weights_are_normalised_and_zero_weights_ignored():
 
 def test_affine_mean_gradient_vanishes():
     rng = np.random.default_rng(57)
-    X = random_spd(rng, 5, n=20, spread=2.0)
+    X = random_spd_expm(rng, 5, n=20, spread=2.0)
     M = cone.mean(X, tol=1e-12)
     tangent = cone.log_map(M, X).mean(axis=0)
     assert math.sqrt(cone.metric(M, tangent, tangent)) < 1e-11
@@ -299,7 +291,7 @@ def test_affine_mean_gradient_vanishes():
 def test_bures_wasserstein_mean_is_fixed_point():
     # The barycentre S satisfies S = sum_i w_i (S^1/2 X_i S^1/2)^1/2 (Agueh & Carlier 2011).
     rng = np.random.default_rng(58)
-    X = random_spd(rng, 4, n=10, spread=1.5)
+    X = random_spd_expm(rng, 4, n=10, spread=1.5)
     S = cone.mean(X, metric="bures-wasserstein", tol=1e-12, max_iter=500)
     root = sqrtm(S)
     fixed = np.mean([sqrtm(root @ x @ root) for x in X], axis=0)
@@ -308,7 +300,7 @@ def test_bures_wasserstein_mean_is_fixed_point():
 
 def test_mean_warns_when_not_converged():
     rng = np.random.default_rng(59)
-    X = random_spd(rng, 4, n=10, spread=3.0)
+    X = random_spd_expm(rng, 4, n=10, spread=3.0)
     for metric in ("affine", "bures-wasserstein"):
         with pytest.warns(ConvergenceWarning, match="did not reach tol"):
             result = cone.mean(X, metric=metric, tol=1e-15, max_iter=1)
@@ -376,8 +368,8 @@ def reference_distance(A, B, metric):
 @pytest.mark.parametrize("metric", METRICS)
 def test_distance_matches_scipy_reference(metric):
     rng = np.random.default_rng(70)
-    A = random_spd(rng, 5, spread=1.5)
-    B = random_spd(rng, 5, n=4, spread=1.5)
+    A = random_spd_expm(rng, 5, spread=1.5)
+    B = random_spd_expm(rng, 5, n=4, spread=1.5)
     values = cone.distance(A, B, metric=metric)
     assert values.shape == (4,)
     expected = [reference_distance(A, b, metric) for b in B]
@@ -391,7 +383,7 @@ def test_bures_wasserstein_is_gaussian_wasserstein():
     ot = pytest.importorskip("ot")
     rng = np.random.default_rng(71)
     p = 4
-    A, B = random_spd(rng, p, n=2, spread=1.5)
+    A, B = random_spd_expm(rng, p, n=2, spread=1.5)
     value = cone.distance(A, B, metric="bures-wasserstein")
     # W2 between N(0, A) and N(0, B) through the optimal map T (T A T = B): E|x - T x|^2.
     T = inv_sqrtm(A) @ sqrtm(sqrtm(A) @ B @ sqrtm(A)) @ inv_sqrtm(A)
@@ -410,7 +402,7 @@ def test_bures_wasserstein_is_gaussian_wasserstein():
 @pytest.mark.parametrize("metric", METRICS)
 def test_distance_axioms(metric):
     rng = np.random.default_rng(72)
-    A, B, C = (random_spd(rng, 4, n=30, spread=1.5) for _ in range(3))
+    A, B, C = (random_spd_expm(rng, 4, n=30, spread=1.5) for _ in range(3))
     ab = cone.distance(A, B, metric=metric)
     np.testing.assert_allclose(ab, cone.distance(B, A, metric=metric), rtol=1e-9)
     np.testing.assert_allclose(cone.distance(A, A, metric=metric), 0.0, atol=1e-12)
@@ -422,7 +414,7 @@ def test_distance_axioms(metric):
 
 def test_distance_of_close_matrices_is_accurate():
     rng = np.random.default_rng(73)
-    A = random_spd(rng, 4)
+    A = random_spd_expm(rng, 4)
     E = 1e-7 * random_symmetric(rng, 4)
     for metric in METRICS:
         # To first order all three are the norm of E in the metric's tangent space at A.
@@ -439,7 +431,7 @@ def test_distance_of_close_matrices_is_accurate():
 @pytest.mark.parametrize("t", [-0.5, 0.0, 0.3, 1.0, 1.7])
 def test_geodesic_constant_speed_any_t(metric, t):
     rng = np.random.default_rng(74)
-    A, B = random_spd(rng, 4, n=2, spread=1.5)
+    A, B = random_spd_expm(rng, 4, n=2, spread=1.5)
     point = cone.geodesic(A, B, t, metric=metric)
     total = cone.distance(A, B, metric=metric)
     assert cone.distance(A, point, metric=metric) == pytest.approx(abs(t) * total, abs=1e-9)
@@ -449,7 +441,7 @@ def test_geodesic_constant_speed_any_t(metric, t):
 @pytest.mark.parametrize("t", [0.0, 0.25, 0.5, 1.0])
 def test_bures_wasserstein_geodesic_constant_speed(t):
     rng = np.random.default_rng(75)
-    A, B = random_spd(rng, 4, n=2, spread=1.5)
+    A, B = random_spd_expm(rng, 4, n=2, spread=1.5)
     point = cone.geodesic(A, B, t, metric="bures-wasserstein")
     total = cone.distance(A, B, metric="bures-wasserstein")
     assert cone.distance(A, point, metric="bures-wasserstein") == pytest.approx(t * total, abs=1e-9)
@@ -460,7 +452,7 @@ def test_bures_wasserstein_geodesic_constant_speed(t):
 
 def test_geodesic_endpoints_and_reference():
     rng = np.random.default_rng(76)
-    A, B = random_spd(rng, 3, n=2, spread=1.5)
+    A, B = random_spd_expm(rng, 3, n=2, spread=1.5)
     for metric in METRICS:
         np.testing.assert_allclose(cone.geodesic(A, B, 0.0, metric=metric), A, atol=1e-10)
         np.testing.assert_allclose(cone.geodesic(A, B, 1.0, metric=metric), B, atol=1e-10)
@@ -478,8 +470,8 @@ def test_geodesic_endpoints_and_reference():
 def test_parallel_sized_batches_match_single_matrices():
     # n * p**3 above the kernels' parallel threshold, so the prange twins run.
     rng = np.random.default_rng(78)
-    A = random_spd(rng, 10, n=300)
-    B = random_spd(rng, 10, n=300)
+    A = random_spd_expm(rng, 10, n=300)
+    B = random_spd_expm(rng, 10, n=300)
     for metric in METRICS:
         values = cone.distance(A, B, metric=metric)
         points = cone.geodesic(A, B, 0.3, metric=metric)
@@ -494,8 +486,8 @@ def test_parallel_sized_batches_match_single_matrices():
 
 def test_geodesic_broadcasts():
     rng = np.random.default_rng(77)
-    A = random_spd(rng, 3)
-    B = random_spd(rng, 3, n=4)
+    A = random_spd_expm(rng, 3)
+    B = random_spd_expm(rng, 3, n=4)
     for metric in METRICS:
         batch = cone.geodesic(A, B, 0.4, metric=metric)
         assert batch.shape == (4, 3, 3)
@@ -510,8 +502,8 @@ def test_geodesic_broadcasts():
 
 def test_exp_log_round_trip():
     rng = np.random.default_rng(80)
-    X = random_spd(rng, 4, n=5, spread=1.5)
-    Y = random_spd(rng, 4, n=5, spread=1.5)
+    X = random_spd_expm(rng, 4, n=5, spread=1.5)
+    Y = random_spd_expm(rng, 4, n=5, spread=1.5)
     V = cone.log_map(X, Y)
     np.testing.assert_allclose(V, np.swapaxes(V, 1, 2), atol=0)
     np.testing.assert_allclose(cone.exp_map(X, V), Y, atol=1e-10)
@@ -522,12 +514,12 @@ def test_exp_log_round_trip():
 
 def test_exp_map_matches_formula_and_log_length_is_distance():
     rng = np.random.default_rng(81)
-    X = random_spd(rng, 4)
+    X = random_spd_expm(rng, 4)
     V = random_symmetric(rng, 4)
     root = sqrtm(X)
     expected = root @ sla.expm(inv_sqrtm(X) @ V @ inv_sqrtm(X)) @ root
     np.testing.assert_allclose(cone.exp_map(X, V), expected, rtol=1e-10, atol=1e-10)
-    Y = random_spd(rng, 4, n=6)
+    Y = random_spd_expm(rng, 4, n=6)
     logs = cone.log_map(X, Y)
     lengths = np.sqrt(cone.metric(X, logs, logs))
     np.testing.assert_allclose(lengths, cone.distance(X, Y), rtol=1e-10)
@@ -539,7 +531,7 @@ def test_exp_map_matches_formula_and_log_length_is_distance():
 
 def test_metric_is_congruence_invariant():
     rng = np.random.default_rng(82)
-    X = random_spd(rng, 3)
+    X = random_spd_expm(rng, 3)
     A, B = random_symmetric(rng, 3, n=2)
     G = random_invertible(rng, 3)
     assert cone.metric(G @ X @ G.T, G @ A @ G.T, G @ B @ G.T) == pytest.approx(
@@ -596,7 +588,7 @@ def test_project_floor_idempotence_and_optimality():
 
 def test_project_leaves_spd_input_unchanged():
     rng = np.random.default_rng(92)
-    X = random_spd(rng, 4, n=3)
+    X = random_spd_expm(rng, 4, n=3)
     assert np.array_equal(cone.project(X), (X + np.swapaxes(X, 1, 2)) / 2)
     assert np.array_equal(cone.project(X[1], min_eigenvalue=1e-3), sym(X[1]))
 
@@ -642,7 +634,7 @@ def test_vech_is_an_isometry_and_unvech_inverts_it():
         np.testing.assert_allclose(cone.unvech(v, weight=weight), stack, atol=1e-15)
     with pytest.raises(ValueError, match="p \\* \\(p \\+ 1\\) / 2"):
         cone.unvech(np.ones(4))
-    with pytest.raises(ValueError, match="weight must be positive"):
+    with pytest.raises(ValueError, match="weight must be > 0"):
         cone.vech(A, weight=0.0)
     with pytest.raises(ValueError, match="v contains NaN"):
         cone.unvech(np.array([1.0, np.nan, 1.0]))
@@ -784,8 +776,8 @@ def test_bad_scalars_raise():
 
 def test_float32_in_float32_out():
     rng = np.random.default_rng(110)
-    X = random_spd(rng, 3, n=4)
-    Y = random_spd(rng, 3, n=4)
+    X = random_spd_expm(rng, 3, n=4)
+    Y = random_spd_expm(rng, 3, n=4)
     V = random_symmetric(rng, 3, n=4)
     X32, Y32, V32 = (a.astype(np.float32) for a in (X, Y, V))
     matrix_calls = [
@@ -818,8 +810,8 @@ def test_float32_in_float32_out():
 
 def test_single_matrix_and_stack_agree():
     rng = np.random.default_rng(111)
-    X = random_spd(rng, 3, n=3)
-    Y = random_spd(rng, 3)
+    X = random_spd_expm(rng, 3, n=3)
+    Y = random_spd_expm(rng, 3)
     stacked = cone.log_map(X, Y)
     for k in range(3):
         single = cone.log_map(X[k], Y)

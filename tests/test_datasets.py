@@ -10,9 +10,11 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from ising_reference import enumerate_lattice, kaufman_energy, onsager_energy
 
-from skqg._ising import IsingOptions
+from skqg._ising import IsingOptions, sample_dataset
 from skqg._ising import _sampler as _ising
 from skqg._ising._sampler import CRITICAL_TEMPERATURE, integrated_autocorr_time
+from skqg._kernels import ising_monte_carlo
+from skqg._parallel import chunk_seeds
 from skqg.datasets import make_ising
 
 
@@ -255,6 +257,8 @@ def test_shapes_values_and_temperatures():
 def test_unsigned_dtype_is_fine_for_binary_values():
     X, _ = make_ising(5, 4, 2.0, spins=False, dtype=np.uint8, random_state=0)
     assert X.dtype == np.uint8 and set(np.unique(X)) <= {0, 1}
+    spins, _ = make_ising(5, 4, 2.0, random_state=0)
+    np.testing.assert_array_equal(X, (spins + 1) / 2)
 
 
 def test_binary_values_and_dtype():
@@ -304,11 +308,42 @@ def test_auto_algorithm_choice():
     assert _ising.choose_algorithm("metropolis", 1.0, 1.0) == "metropolis"
 
 
-def test_explicit_burn_in_and_thinning():
-    X, _ = make_ising(10, 4, 2.0, burn_in=0, thinning=3, random_state=0)
-    assert X.shape == (10, 16)
-    X, _ = make_ising(10, 4, 2.0, burn_in=200, random_state=0)  # thinning measured on it
-    assert X.shape == (10, 16)
+@pytest.mark.parametrize("burn_in, thinning", [(0, 3), (7, 2)])
+def test_explicit_burn_in_and_thinning(burn_in, thinning):
+    """Each row is its chain's start state after exactly burn_in + thinning sweeps.
+
+    Ten samples, ten chains, one row each; Metropolis, so no Wolff calibration sweeps come
+    first. The reference runs the same chains (same start, same seeds) through the kernel.
+    """
+    n, size, temperature = 10, 4, 3.0
+    X, _, energy = make_ising(
+        n,
+        size,
+        temperature,
+        algorithm="metropolis",
+        burn_in=burn_in,
+        thinning=thinning,
+        shuffle=False,
+        return_energy=True,
+        random_state=0,
+    )
+    rng = np.random.RandomState(0)
+    lattice = _ising.Lattice(size, "periodic")
+    spins = _ising._initial_spins(lattice, n, temperature, 1.0, rng)
+    args = _ising._kernel_arguments(lattice, temperature, 1.0, 0)
+    if burn_in:
+        ising_monte_carlo.trace_chains(spins, *args, burn_in, chunk_seeds(rng, n))
+    energies, _, _ = ising_monte_carlo.trace_chains(spins, *args, thinning, chunk_seeds(rng, n))
+    np.testing.assert_array_equal(X, spins[:, 1:-1, 1:-1].reshape(n, size * size))
+    np.testing.assert_array_equal(energy, energies[:, -1] / size**2)
+
+
+def test_explicit_burn_in_with_automatic_thinning():
+    """thinning='auto' is ceil(3 tau) (or more), tau measured on the explicit burn-in."""
+    run = sample_dataset(10, 4, 2.0, IsingOptions(burn_in=200, random_state=0)).runs[0]
+    assert run.burn_in == 200
+    assert np.isfinite(run.tau) and run.tau > 0
+    assert run.thinning >= math.ceil(3 * run.tau)
 
 
 @pytest.mark.parametrize("burn_in", [0, 1, 3])

@@ -1,16 +1,39 @@
 """``skqg demo``: the quick run end to end, and the exact references its table quotes."""
 
 import re
+import time
 
 import numpy as np
 import pytest
 from scipy import integrate, stats
+from sklearn.covariance import LedoitWolf
 
+from skqg import MongeAmpereTransport, RBMCoarseGrainer, WishartCovarianceModel
 from skqg.cli import _demo, _demo_figure, main
+
+ESTIMATORS = (RBMCoarseGrainer, WishartCovarianceModel, MongeAmpereTransport)
+FIT_DELAY = 0.25  # seconds added to each fit: the table's fit times must include it
 
 
 def _number_after(label, text):
-    return float(re.search(re.escape(label) + r" (-?\d+\.\d+)", text).group(1))
+    return float(re.search(re.escape(label) + r" (-?\d+\.\d+(?:e[-+]\d+)?)", text).group(1))
+
+
+def _record_fit_and_score(monkeypatch, cls, calls):
+    """Make ``cls.fit`` FIT_DELAY slower; keep the fitted model, its data and its scores."""
+    fit, score = cls.fit, cls.score
+
+    def slow_fit(self, X, *args, **kwargs):
+        time.sleep(FIT_DELAY)
+        calls["model"], calls["X"] = self, X
+        return fit(self, X, *args, **kwargs)
+
+    def recorded_score(self, X, *args, **kwargs):
+        calls["X_test"], calls["score"] = X, score(self, X, *args, **kwargs)
+        return calls["score"]
+
+    monkeypatch.setattr(cls, "fit", slow_fit)
+    monkeypatch.setattr(cls, "score", recorded_score)
 
 
 def test_quick_demo_writes_a_figure_and_a_table(tmp_path, capsys, monkeypatch):
@@ -22,6 +45,9 @@ def test_quick_demo_writes_a_figure_and_a_table(tmp_path, capsys, monkeypatch):
         original(panels, path)
 
     monkeypatch.setattr(_demo_figure, "draw_demo_figure", draw_and_keep)
+    calls = {cls.__name__: {} for cls in ESTIMATORS}
+    for cls in ESTIMATORS:
+        _record_fit_and_score(monkeypatch, cls, calls[cls.__name__])
     out = tmp_path / "demo.png"
     assert main(["demo", "--quick", "--out", str(out), "--seed", "3"]) == 0
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -30,13 +56,60 @@ def test_quick_demo_writes_a_figure_and_a_table(tmp_path, capsys, monkeypatch):
     assert f"wrote the figure to {out}" in table
     assert "Monge-Ampere transport" in captured.err  # the progress bar's last step
 
-    scores = {}
-    for name in ("RBMCoarseGrainer", "WishartCovarianceModel", "MongeAmpereTransport"):
+    scores, fit_times = {}, []
+    for name, call in calls.items():
         line = next(row for row in table.splitlines() if row.startswith(name))
         # The fit time, then the held-out log-likelihood.
         fit, score = re.search(r"(\d+\.\d)s\s+(-?\d+\.\d+)", line).groups()
-        assert float(fit) >= 0.0
-        scores[name] = (float(score), line)
+        # The fit is what is timed (FIT_DELAY in it), and the score printed is the model's score
+        # on data it was not fitted on.
+        assert float(fit) >= FIT_DELAY - 0.05, line
+        fit_times.append(float(fit))
+        assert float(score) == pytest.approx(call["score"], abs=6e-4), line
+        X_fit, X_test = call["X"], call["X_test"]
+        rows = min(len(X_fit), len(X_test))
+        assert X_test.shape[1] == X_fit.shape[1]
+        assert not np.array_equal(X_test[:rows], X_fit[:rows])
+        diagnostics = table.splitlines()[table.splitlines().index(line) + 1]
+        scores[name] = (float(score), line + diagnostics)
+    total = float(re.search(r"(\d+\.\d) s in all", table).group(1))
+    assert sum(fit_times) <= total + 0.2  # each rounded to 0.1 s
+
+    # The references on each line, recomputed from the data the demo used.
+    rbm_data = calls["RBMCoarseGrainer"]
+    up = np.clip(np.mean(rbm_data["X"] > 0, axis=0), 1e-3, 1 - 1e-3)
+    independent = np.log(np.where(rbm_data["X_test"] > 0, up, 1 - up)).sum(axis=1).mean()
+    assert _number_after("independent spins", scores["RBMCoarseGrainer"][1]) == pytest.approx(
+        independent, abs=0.006
+    )
+    wishart_data = calls["WishartCovarianceModel"]
+    rng = np.random.default_rng(3)  # the demo's draws: a spiked covariance, then the data
+    p, n = _demo.QUICK.wishart_features, _demo.QUICK.wishart_samples
+    loadings = rng.standard_normal((p, 3)) * np.array([3.0, 2.0, 1.5])
+    truth = loadings @ loadings.T + np.eye(p)
+    np.testing.assert_array_equal(
+        wishart_data["X"], rng.standard_normal((n, p)) @ np.linalg.cholesky(truth).T
+    )
+    X, X_test, line = wishart_data["X"], wishart_data["X_test"], scores["WishartCovarianceModel"][1]
+    exact = stats.multivariate_normal(np.zeros(p), truth).logpdf(X_test).mean()
+    assert _number_after("true covariance", line) == pytest.approx(exact, abs=0.006)
+    peer = LedoitWolf().fit(X).score(X_test)
+    assert _number_after("LedoitWolf", line) == pytest.approx(peer, abs=0.006)
+    shrinkage = wishart_data["model"].shrinkage_
+    assert 0 < shrinkage < 1
+    assert _number_after("shrinkage", line) == pytest.approx(shrinkage, abs=6e-4)
+    transport_data = calls["MongeAmpereTransport"]
+    x1, x2 = transport_data["X_test"].T
+    banana = stats.norm.logpdf(x1) + stats.norm.logpdf(x2 - 0.5 * (x1**2 - 1.0))
+    line = scores["MongeAmpereTransport"][1]
+    assert _number_after("true density", line) == pytest.approx(banana.mean(), abs=0.006)
+    model = transport_data["model"]
+    round_trip = model.inverse_transform(model.transform(transport_data["X_test"]))
+    error = np.max(np.abs(round_trip - transport_data["X_test"]))
+    assert _number_after("round trip", line) == pytest.approx(error, rel=0.06, abs=1e-15)
+    assert error < 1e-8
+    assert _number_after("epsilon_", line) == pytest.approx(model.epsilon_, rel=6e-3)
+
     # Each estimator against the references on its line.
     rbm, line = scores["RBMCoarseGrainer"]
     assert rbm > _number_after("independent spins", line)  # it learned the couplings

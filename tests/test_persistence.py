@@ -20,17 +20,9 @@ from pathlib import Path
 import joblib
 import numpy as np
 import pytest
+from _helpers import random_binary, random_gram_stack
 
 import skqg
-
-
-def _binary(rng, shape):
-    return (rng.uniform(size=shape) < 0.3).astype(np.float64)
-
-
-def _stack(rng, n, p=3):
-    A = rng.standard_normal((n, p, p + 3))
-    return A @ A.transpose(0, 2, 1) / (p + 3)
 
 
 def _fitted(name):
@@ -74,8 +66,8 @@ def _fitted(name):
             "sample": ("sample", (5,), {"random_state": 1}),
         }
     if name == "wishart_3d":
-        est = skqg.WishartCovarianceModel().fit(_stack(rng, 60))
-        Y = _stack(rng, 10)
+        est = skqg.WishartCovarianceModel().fit(random_gram_stack(rng, 60))
+        Y = random_gram_stack(rng, 10)
         return est, {
             "transform": ("transform", (Y,), {}),
             "inverse_transform": ("inverse_transform", (est.transform(Y),), {}),
@@ -84,7 +76,7 @@ def _fitted(name):
             "sample": ("sample", (5,), {"random_state": 1}),
         }
     visible = name.split("_", 1)[1]
-    X = _binary(rng, (200, 10))
+    X = random_binary(rng, (200, 10), p=0.3)
     if visible == "spin":
         X = 2 * X - 1
     est = skqg.RBMCoarseGrainer(6, visible=visible, n_iter=3, random_state=0).fit(X)

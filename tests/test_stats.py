@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _helpers import random_gram_stack, random_spd_spectrum
 from scipy import stats
 from scipy.integrate import quad
 from scipy.optimize import brentq
@@ -31,19 +32,6 @@ from skqg.stats import (
 )
 
 C3 = np.array([[2.0, 0.6, 0.2], [0.6, 1.0, -0.3], [0.2, -0.3, 0.5]])
-
-
-def _random_spd(p, seed, condition=10.0):
-    """A random SPD matrix with eigenvalues spread over ``[1, condition]``."""
-    rng = np.random.RandomState(seed)
-    q, _ = np.linalg.qr(rng.standard_normal((p, p)))
-    return (q * np.geomspace(1.0, condition, p)) @ q.T
-
-
-def _random_spd_stack(n, p, seed):
-    rng = np.random.RandomState(seed)
-    z = rng.standard_normal((n, p, 2 * p + 1))
-    return z @ np.swapaxes(z, 1, 2) / (2 * p + 1) + 0.1 * np.eye(p)
 
 
 def _scipy_logpdf(X, df, scale):
@@ -95,8 +83,8 @@ def test_multivariate_digamma_rejects_its_domain():
 @pytest.mark.parametrize("offset", [1e-3, 0.5, 3.7, "large"])
 def test_logpdf_matches_scipy(p, offset):
     df = 50.0 * p if offset == "large" else p - 1 + offset
-    scale = _random_spd(p, seed=p)
-    X = _random_spd_stack(40, p, seed=10 + p)
+    scale = random_spd_spectrum(p, seed=p)
+    X = random_gram_stack(np.random.RandomState(10 + p), 40, p, k=2 * p + 1, ridge=0.1)
     np.testing.assert_allclose(
         wishart_logpdf(X, df, scale), _scipy_logpdf(X, df, scale), rtol=1e-10, atol=0
     )
@@ -104,8 +92,10 @@ def test_logpdf_matches_scipy(p, offset):
 
 def test_logpdf_float32_and_single_matrix():
     p, df = 4, 6.5
-    scale = _random_spd(p, seed=1).astype(np.float32)
-    X = _random_spd_stack(10, p, seed=2).astype(np.float32)
+    scale = random_spd_spectrum(p, seed=1).astype(np.float32)
+    X = random_gram_stack(np.random.RandomState(2), 10, p, k=2 * p + 1, ridge=0.1).astype(
+        np.float32
+    )
     out = wishart_logpdf(X, df, scale)
     assert out.dtype == np.float64 and out.shape == (10,)
     reference = _scipy_logpdf(X.astype(np.float64), df, scale.astype(np.float64))
@@ -118,7 +108,7 @@ def test_logpdf_float32_and_single_matrix():
 def test_logpdf_of_samples_is_normalised():
     """E_f[f'/f] = 1 for two Wisharts: the densities are normalised over the cone."""
     p, df = 2, 5.0
-    scale = _random_spd(p, seed=4)
+    scale = random_spd_spectrum(p, seed=4)
     S = wishart_sample(40000, df + 1, scale * df / (df + 1), random_state=0)
     ratio = np.exp(wishart_logpdf(S, df, scale) - wishart_logpdf(S, df + 1, scale * df / (df + 1)))
     assert abs(ratio.mean() - 1) < 4 * ratio.std() / np.sqrt(len(S))
@@ -129,7 +119,7 @@ def test_logpdf_of_samples_is_normalised():
 
 def test_sample_mean_is_df_times_scale():
     p, df, n = 4, 6.5, 20000
-    scale = _random_spd(p, seed=3)
+    scale = random_spd_spectrum(p, seed=3)
     S = wishart_sample(n, df, scale, random_state=0)
     assert S.shape == (n, p, p) and S.dtype == np.float64
     assert np.array_equal(S, np.swapaxes(S, 1, 2))
@@ -140,7 +130,7 @@ def test_sample_mean_is_df_times_scale():
 
 def test_sample_bartlett_factors_have_chi2_and_normal_marginals():
     p, df, n = 4, 5.3, 4000
-    scale = _random_spd(p, seed=5)
+    scale = random_spd_spectrum(p, seed=5)
     T = _bartlett_factors(wishart_sample(n, df, scale, random_state=1), scale)
     for i in range(p):
         assert stats.kstest(T[:, i, i] ** 2, stats.chi2(df - i).cdf).pvalue > 1e-3
@@ -177,7 +167,7 @@ def test_sample_covariance_of_vech_matches_the_closed_form():
 @pytest.mark.parametrize(("p", "df"), [(6, 1), (6, 3), (6, 5), (3, 2)])
 def test_singular_sample_has_rank_df_and_mean_df_times_scale(p, df):
     n = 20000
-    scale = _random_spd(p, seed=6)
+    scale = random_spd_spectrum(p, seed=6)
     S = wishart_sample(n, df, scale, random_state=3)
     assert np.array_equal(S, np.swapaxes(S, 1, 2))
     ranks = np.linalg.matrix_rank(S[:200], hermitian=True)
@@ -189,7 +179,7 @@ def test_singular_sample_has_rank_df_and_mean_df_times_scale(p, df):
 
 
 def test_sample_is_reproducible_and_seeds_differ():
-    scale = _random_spd(3, seed=7)
+    scale = random_spd_spectrum(3, seed=7)
     a = wishart_sample(5, 4.5, scale, random_state=11)
     b = wishart_sample(5, 4.5, scale, random_state=11)
     c = wishart_sample(5, 4.5, scale, random_state=12)
@@ -201,8 +191,11 @@ def test_sample_is_reproducible_and_seeds_differ():
 
 
 def test_sample_float32_scale_gives_float64():
-    S = wishart_sample(3, 4, _random_spd(3, seed=8).astype(np.float32), random_state=0)
+    scale = random_spd_spectrum(3, seed=8).astype(np.float32)
+    S = wishart_sample(3, 4, scale, random_state=0)
     assert S.dtype == np.float64
+    # The draws of the float64 scale with the same values.
+    np.testing.assert_array_equal(S, wishart_sample(3, 4, scale.astype(np.float64), random_state=0))
 
 
 # --- fit -----------------------------------------------------------------------------------------
@@ -210,7 +203,7 @@ def test_sample_float32_scale_gives_float64():
 
 def test_fit_recovers_df_and_covariance():
     p, df = 8, 20.0
-    C = _random_spd(p, seed=9, condition=5.0)
+    C = random_spd_spectrum(p, seed=9, condition=5.0)
     S = wishart_sample(2000, df, C / df, random_state=4)
     fit = wishart_fit(S)
     assert isinstance(fit, WishartFit)
@@ -242,7 +235,7 @@ def test_fit_maximises_the_likelihood():
 
 def test_fit_solves_the_profile_equation():
     p = 4
-    S = wishart_sample(500, 6.0, _random_spd(p, seed=10), random_state=6)
+    S = wishart_sample(500, 6.0, random_spd_spectrum(p, seed=10), random_state=6)
     fit = wishart_fit(S)
     gap = np.mean(np.linalg.slogdet(S)[1]) - np.linalg.slogdet(S.mean(axis=0))[1]
 
@@ -385,9 +378,29 @@ def test_gof_power_matrix_f():
 
 
 def test_gof_float32_input():
-    S = wishart_sample(30, 6.0, C3 / 6.0, random_state=17).astype(np.float32)
-    result = wishart_gof(S, df=6.0, covariance=C3.astype(np.float32))
-    assert isinstance(result.statistic, float) and 0 < result.pvalue <= 1
+    """float32 matrices: the exact reference on their values, calibrated under the null,
+    and powerful against a wrong covariance."""
+    p, df, C32 = 3, 6.0, C3.astype(np.float32)
+    S = wishart_sample(30, df, C3 / df, random_state=17).astype(np.float32)
+    result = wishart_gof(S, df=df, covariance=C32)
+    assert isinstance(result.statistic, float) and isinstance(result.pvalue, float)
+    T = _bartlett_factors(S.astype(np.float64), C32.astype(np.float64) / df)
+    rows, cols = np.tril_indices(p, -1)
+    u = np.concatenate(
+        [stats.chi2(df - i).cdf(T[:, i, i] ** 2) for i in range(p)]
+        + [stats.norm.cdf(T[:, rows, cols]).ravel()]
+    )
+    reference = stats.kstest(u, "uniform", method="exact")
+    assert result.statistic == pytest.approx(reference.statistic, rel=1e-9)
+    assert result.pvalue == pytest.approx(reference.pvalue, rel=1e-7)
+    rng = np.random.RandomState(22)
+    null = [
+        wishart_gof(wishart_sample(30, df, C3 / df, random_state=rng).astype(np.float32), df, C32)
+        for _ in range(200)
+    ]
+    _check_uniform([r.pvalue for r in null], "simple null, float32")
+    wrong = wishart_sample(30, df, 2.0 * C3 / df, random_state=23).astype(np.float32)
+    assert wishart_gof(wrong, df=df, covariance=C32).pvalue < 1e-3
 
 
 # --- Marchenko-Pastur ---------------------------------------------------------------------------
@@ -427,7 +440,7 @@ def test_marchenko_pastur_pdf_diverges_at_zero_for_ratio_one():
 
 def test_whitened_wishart_spectrum_follows_marchenko_pastur():
     p, n = 400, 1600
-    sigma = _random_spd(p, seed=18, condition=20.0)
+    sigma = random_spd_spectrum(p, seed=18, condition=20.0)
     S = wishart_sample(1, n, sigma / n, random_state=19)[0]  # sample covariance of n draws
     inverse = np.linalg.inv(np.linalg.cholesky(sigma))
     eigenvalues = np.linalg.eigvalsh(inverse @ S @ inverse.T)

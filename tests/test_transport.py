@@ -20,6 +20,7 @@ import warnings
 import numpy as np
 import ot
 import pytest
+from _helpers import random_spd
 from scipy import linalg
 from scipy import stats as sps
 from scipy.integrate import trapezoid
@@ -41,7 +42,6 @@ from skqg.transport._gaussian_maps import (
     bures_map,
     entropic_bias_correction,
     entropic_gaussian_map,
-    gaussian_w2_squared,
 )
 from skqg.transport._references import reference_log_density, reference_moments, reference_sample
 from skqg.transport._sinkhorn import sinkhorn_potentials
@@ -64,18 +64,12 @@ GAUSSIAN_LEAVES_SUPPORT = pytest.mark.xfail(
 
 
 # ------------------------------------------------------------------ helpers
-def random_spd(d, seed=0, ridge=0.5):
-    rng = np.random.RandomState(seed)
-    A = rng.normal(size=(d, d))
-    return A @ A.T / d + ridge * np.eye(d)
-
-
 def curved_data(n=100, d=2, seed=0):
     """Correlated, non-Gaussian (bent) data, shifted away from the origin."""
     rng = np.random.RandomState(seed)
     Z = rng.normal(size=(n, d))
     Z[:, -1] += 0.4 * Z[:, 0] ** 2
-    return Z @ np.linalg.cholesky(random_spd(d, seed)).T + np.arange(1.0, d + 1.0)
+    return Z @ np.linalg.cholesky(random_spd(d, seed=seed, ridge=0.5)).T + np.arange(1.0, d + 1.0)
 
 
 def array_reference(m=80, d=2, seed=1):
@@ -289,7 +283,7 @@ def test_sinkhorn_reports_the_true_marginal_error():
 # ------------------------------------------------------------------ Gaussian closed forms
 def test_bures_map_pushes_the_source_onto_the_target():
     """A S A == T, A symmetric positive definite, and A equals POT's Bures mapping."""
-    S, T = random_spd(4, seed=1), random_spd(4, seed=2)
+    S, T = random_spd(4, seed=1, ridge=0.5), random_spd(4, seed=2, ridge=0.5)
     A = bures_map(S, T)
     np.testing.assert_allclose(A, A.T, rtol=0, atol=1e-14)
     assert np.linalg.eigvalsh(A).min() > 0
@@ -302,16 +296,22 @@ def test_bures_map_pushes_the_source_onto_the_target():
     )
 
 
-def test_gaussian_w2_squared_matches_pot():
-    """The Bures–Wasserstein formula equals POT's distance, squared (POT returns W, not W^2)."""
+def test_bures_map_transport_cost_matches_pot():
+    """The Bures map's mean squared displacement is POT's Bures-Wasserstein distance, squared.
+
+    For ``x ~ N(m_s, S)`` moved to ``m_t + A (x - m_s)``, the cost is
+    ``|m_s - m_t|^2 + tr((A - I) S (A - I))``; POT returns W, not W^2.
+    """
     rng = np.random.RandomState(0)
     m_s, m_t = rng.normal(size=3), rng.normal(size=3)
-    S, T = random_spd(3, seed=3), random_spd(3, seed=4)
+    S, T = random_spd(3, seed=3, ridge=0.5), random_spd(3, seed=4, ridge=0.5)
     expected = float(ot.gaussian.bures_wasserstein_distance(m_s, m_t, S, T)) ** 2
-    assert gaussian_w2_squared(m_s, S, m_t, T) == pytest.approx(expected, rel=1e-12)
-    # Identical laws are at distance 0; a pure shift costs its squared length.
-    assert abs(gaussian_w2_squared(m_s, S, m_s, S)) < 1e-12
-    assert gaussian_w2_squared(m_s, S, m_t, S) == pytest.approx(np.sum((m_s - m_t) ** 2))
+    A = bures_map(S, T)
+    displacement = A - np.eye(3)
+    cost = np.sum((m_s - m_t) ** 2) + np.trace(displacement @ S @ displacement)
+    assert cost == pytest.approx(expected, rel=1e-12)
+    # Identical laws: the identity map.
+    np.testing.assert_allclose(bures_map(S, S), np.eye(3), rtol=0, atol=1e-13)
 
 
 @pytest.mark.parametrize("epsilon", [1e-2, 1.0, 100.0])
@@ -321,7 +321,7 @@ def test_entropic_gaussian_map_solves_the_stationarity_condition(epsilon):
     Stationarity of ``-2 tr C - (eps / 2) log det(T - C^T S^{-1} C)`` over the cross-covariance
     ``C = S M`` of the Gaussian plan (the mutual-information form of the entropic problem).
     """
-    S, T = random_spd(3, seed=5), random_spd(3, seed=6)
+    S, T = random_spd(3, seed=5, ridge=0.5), random_spd(3, seed=6, ridge=0.5)
     M = entropic_gaussian_map(S, T, epsilon)
     np.testing.assert_allclose(M, M.T, rtol=0, atol=1e-13)
     assert np.linalg.eigvalsh(M).min() > 0
@@ -329,7 +329,7 @@ def test_entropic_gaussian_map_solves_the_stationarity_condition(epsilon):
 
 
 def test_entropic_gaussian_map_tends_to_bures_map():
-    S, T = random_spd(3, seed=7), random_spd(3, seed=8)
+    S, T = random_spd(3, seed=7, ridge=0.5), random_spd(3, seed=8, ridge=0.5)
     A = bures_map(S, T)
     errors = [np.abs(entropic_gaussian_map(S, T, eps) - A).max() for eps in (1e-2, 1e-4, 1e-8)]
     assert errors[0] > errors[1] > errors[2]
@@ -360,7 +360,7 @@ def test_entropic_gaussian_map_in_one_dimension(a, b, epsilon):
 
 
 def test_entropic_bias_correction_is_the_difference_and_positive_definite():
-    S, T = random_spd(4, seed=9), random_spd(4, seed=10)
+    S, T = random_spd(4, seed=9, ridge=0.5), random_spd(4, seed=10, ridge=0.5)
     A = bures_map(S, T)
     for eps in (0.1, 1.0, 10.0):
         B = entropic_bias_correction(S, T, eps)
@@ -423,7 +423,8 @@ def test_reference_samples_have_the_law_s_support_and_moments(name, d):
 # ------------------------------------------------------------------ exact Gaussian solver
 def gaussian_case():
     rng = np.random.RandomState(0)
-    X = rng.normal(size=(150, 3)) @ np.linalg.cholesky(random_spd(3, seed=11)).T + [1, -2, 3]
+    factor = np.linalg.cholesky(random_spd(3, seed=11, ridge=0.5))
+    X = rng.normal(size=(150, 3)) @ factor.T + [1, -2, 3]
     X_new = 3.0 * rng.normal(size=(20, 3))
     return X, X_new, X.mean(0), np.cov(X.T, bias=True)
 
@@ -950,8 +951,23 @@ def test_sample_from_an_array_reference():
 
 
 def test_sample_from_an_array_reference_with_the_gaussian_solver():
+    """Draws are reference points pulled back through the closed-form Bures map
+    ``x = m_X + A^-1 (y - m_Y)``, ``A = S^-1/2 (S^1/2 T S^1/2)^1/2 S^-1/2`` (biased covariances
+    S of the data, T of the array), the points picked at random."""
     model = fitted("array", "gaussian")
-    assert model.sample(5, random_state=0).shape == (5, 2)
+    X, Y = curved_data(), array_reference()
+    cov_x, cov_y = np.cov(X.T, bias=True), np.cov(Y.T, bias=True)
+    root = linalg.sqrtm(cov_x).real
+    inv_root = linalg.inv(root)
+    bures = inv_root @ linalg.sqrtm(root @ cov_y @ root).real @ inv_root
+    pulled_back = X.mean(axis=0) + (Y - Y.mean(axis=0)) @ linalg.inv(bures).T
+    draws = model.sample(50, random_state=0)
+    assert draws.shape == (50, 2)
+    distance = cdist(draws, pulled_back)
+    assert distance.min(axis=1).max() < 1e-10
+    # 50 i.i.d. picks among 80 points: about 37 distinct ones, not one point over and over.
+    assert len(np.unique(distance.argmin(axis=1))) > 25
+    np.testing.assert_array_equal(draws, model.sample(50, random_state=0))
 
 
 @pytest.mark.parametrize("n_samples", [0, -1, 1.5, True])
@@ -966,7 +982,12 @@ def test_dtype_is_preserved(dtype):
     X = curved_data().astype(dtype)
     Z = model.transform(X)
     assert Z.dtype == dtype
-    assert model.inverse_transform(Z).dtype == dtype
+    back = model.inverse_transform(Z)
+    assert back.dtype == dtype
+    # The values are those of float64 input, to float32 rounding.
+    atol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(Z, model.transform(X.astype(np.float64)), rtol=0, atol=atol)
+    np.testing.assert_allclose(back, X, rtol=0, atol=100 * atol)
 
 
 # ------------------------------------------------------------------ bad input

@@ -13,6 +13,7 @@ import re
 
 import numpy as np
 import pytest
+from _helpers import random_spd
 from scipy import linalg
 from scipy import stats as sps
 from scipy.optimize import minimize
@@ -31,12 +32,6 @@ from skqg.stats import MarchenkoPasturComparison, marchenko_pastur_test, wishart
 
 
 # ------------------------------------------------------------------ helpers
-def random_spd(p, seed=0, ridge=1.0):
-    rng = np.random.RandomState(seed)
-    A = rng.normal(size=(p, p))
-    return A @ A.T / p + ridge * np.eye(p)
-
-
 def shrinkage_example():
     """The data of scikit-learn's "Shrinkage covariance estimation" example (n=20, p=40).
 
@@ -1172,3 +1167,13 @@ def test_methods_reject_bad_input_with_clear_errors():
         with pytest.raises(ValueError, match=message):
             call()
     np.testing.assert_array_equal(matrices.covariance_, fitted)
+
+
+def test_every_parameter_belongs_to_a_form_or_to_both():
+    """A new parameter must be listed by the model(s) it applies to, or the form check breaks."""
+    from skqg.wishart import _estimator
+
+    listed = set(_estimator._RESOURCE_PARAMETERS)
+    for model in _estimator._MODELS.values():
+        listed |= set(model.settings)
+    assert listed == set(WishartCovarianceModel().get_params())
