@@ -1,8 +1,10 @@
 """Row batching, shared by every estimator's row-wise methods.
 
-Every row-wise method (transforms, densities, free energies, map evaluation) loops over
-:func:`row_batches`, which reads :data:`BATCH_ROWS` at call time, so one setting (and one test
-that shrinks it) covers them all.
+Every row-wise method whose float64 temporaries outgrow its output (densities, Mahalanobis
+distances, free energies, whitening of float32 input, the transport map and its Jacobians) loops
+over :func:`row_batches`, which reads :data:`BATCH_ROWS` at call time, so one setting (and one
+test that shrinks it) covers them all. Methods whose only large array is their output (the
+RBM's conditional means) need no batches.
 """
 
 import numpy as np

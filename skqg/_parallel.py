@@ -8,7 +8,8 @@ import numba
 import numpy as np
 from sklearn.utils import check_random_state
 
-# Seeds for the kernels' explicit generators (skqg/_kernels/random.py): any non-negative int64.
+# Seeds for the kernels' explicit generators (skqg._kernels.random_streams): any non-negative
+# int64.
 SEED_BOUND = 2**63 - 1
 
 

@@ -44,7 +44,7 @@ Legendre-Fenchel conjugate of the barrier is the barrier again up to a constant:
 **Conventions.** Every function accepts a single matrix ``(p, p)`` and returns an unbatched
 result, or a stack ``(n, p, p)`` (batch axis first) and returns one result per matrix. When a
 function takes several matrix arguments, a single matrix is broadcast against a stack. SPD
-arguments are validated by :func:`skqg._spd.check_spd` (finite, square, symmetric up to
+arguments are validated by ``skqg._validation.check_spd`` (finite, square, symmetric up to
 rounding, numerically positive definite), and errors name the argument. Symmetric tangent
 arguments must be finite and symmetric. Work runs in float64; matrix-valued results come back
 as float32 when every matrix argument was float32. Only :func:`project` accepts matrices outside

@@ -4,6 +4,8 @@ Consumed through the public :func:`skqg.datasets.make_ising` and the :mod:`skqg.
 (and the ``skqg ising`` command); the Numba sweeps live in :mod:`skqg._kernels.ising_monte_carlo`.
 
 - ``_sampler``: lattices, burn-in, autocorrelation times and thinning around the kernels.
+- ``_dataset``: :class:`IsingOptions` (the settings of ``make_ising``, checked once) and
+  :func:`sample_dataset`, shared by ``make_ising`` and the command line.
 - ``_exact``: Kaufman's exact partition function and energy of the finite periodic lattice.
 """
 

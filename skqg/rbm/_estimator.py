@@ -19,7 +19,12 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from skqg._batching import row_batches
 from skqg._parallel import numba_threads
-from skqg._validation import check_hidden_values, check_int, check_visible_values
+from skqg._validation import (
+    check_hidden_values,
+    check_int,
+    check_option,
+    check_visible_values,
+)
 from skqg.rbm._layers import (
     VISIBLE_KINDS,
     base_visible_samples,
@@ -514,8 +519,7 @@ class RBMCoarseGrainer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             Named tuple ``(log_z, std_err, method)``; ``std_err`` is 0 for exact enumeration.
         """
         check_is_fitted(self)
-        if method not in ("auto", "exact", "ais"):
-            raise ValueError(f"method must be 'auto', 'exact' or 'ais', got {method!r}.")
+        method = check_option("method", method, ("auto", "exact", "ais"))
         n_runs, n_betas = check_int("n_runs", n_runs, 2), check_int("n_betas", n_betas, 2)
         W, a, b = self.components_, self.intercept_visible_, self.intercept_hidden_
         method = resolve_partition_method(method, W.shape[1], W.shape[0], self._kind)

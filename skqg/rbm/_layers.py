@@ -14,17 +14,14 @@ the elementwise work after each product runs in the fused kernels of
 import numpy as np
 from sklearn.utils.extmath import safe_sparse_dot
 
-from skqg._kernels.gibbs_sampling import (
-    KIND_BERNOULLI,
-    KIND_GAUSSIAN,
-    KIND_SPIN,
-    log_normaliser_rows,
-    mean_layer,
-    sample_layer,
-)
+from skqg._kernels import gibbs_sampling
 from skqg._parallel import SEED_BOUND
 
-VISIBLE_KINDS = {"bernoulli": KIND_BERNOULLI, "spin": KIND_SPIN, "gaussian": KIND_GAUSSIAN}
+VISIBLE_KINDS = {
+    "bernoulli": gibbs_sampling.KIND_BERNOULLI,
+    "spin": gibbs_sampling.KIND_SPIN,
+    "gaussian": gibbs_sampling.KIND_GAUSSIAN,
+}
 
 # Clip the data mean used to initialise the visible biases, so constant columns start finite.
 _MEAN_MARGIN = 1e-3
@@ -48,14 +45,14 @@ def hidden_field(V, W):
 def hidden_means(V, W, b):
     """P(h = 1 | v) for each row of ``V``."""
     field = hidden_field(V, W)
-    mean_layer(field, writable(b), KIND_BERNOULLI, field)
+    gibbs_sampling.mean_layer(field, writable(b), gibbs_sampling.KIND_BERNOULLI, field)
     return field
 
 
 def visible_means(H, W, a, kind):
     """E[v | h] for each row of ``H``."""
     field = np.ascontiguousarray(H @ W)
-    mean_layer(field, writable(a), kind, field)
+    gibbs_sampling.mean_layer(field, writable(a), kind, field)
     return field
 
 
@@ -63,7 +60,9 @@ def sample_hidden(V, W, b, rng, beta=1.0):
     """Draw ``h ~ p_beta(h | v)``; returns ``(means, samples)``."""
     field = hidden_field(V, W)
     sample = np.empty_like(field)
-    sample_layer(field, writable(b), beta, 1.0, KIND_BERNOULLI, draw_seed(rng), field, sample)
+    gibbs_sampling.sample_layer(
+        field, writable(b), beta, 1.0, gibbs_sampling.KIND_BERNOULLI, draw_seed(rng), field, sample
+    )
     return field, sample
 
 
@@ -76,13 +75,15 @@ def sample_visible(H, W, a, kind, rng, beta=1.0):
     field = np.ascontiguousarray(H @ W)
     sample = np.empty_like(field)
     noise_scale = 1.0 / np.sqrt(beta)
-    sample_layer(field, writable(a), beta, noise_scale, kind, draw_seed(rng), field, sample)
+    gibbs_sampling.sample_layer(
+        field, writable(a), beta, noise_scale, kind, draw_seed(rng), field, sample
+    )
     return field, sample
 
 
 def visible_term(V, a, kind):
     """The visible part of minus the free energy: ``a.v``, or ``-|v - a|^2 / 2`` (Gaussian)."""
-    if kind == KIND_GAUSSIAN:
+    if kind == gibbs_sampling.KIND_GAUSSIAN:
         if hasattr(V, "toarray"):
             V = V.toarray()
         diff = np.asarray(V, dtype=np.float64) - a
@@ -94,7 +95,9 @@ def free_energy(V, W, a, b, kind):
     """F(v) = -log sum_h exp(-E(v, h)) for each row of ``V``, in float64."""
     field = hidden_field(V, W)
     hidden_part = np.empty(field.shape[0])
-    log_normaliser_rows(field, writable(b), 1.0, KIND_BERNOULLI, hidden_part)
+    gibbs_sampling.log_normaliser_rows(
+        field, writable(b), 1.0, gibbs_sampling.KIND_BERNOULLI, hidden_part
+    )
     return -visible_term(V, a, kind) - hidden_part
 
 
@@ -116,7 +119,7 @@ def base_visible_samples(n_samples, a, kind, rng):
     """Draws from the visible biases alone (W = 0): the start of chains and of AIS runs."""
     field = np.zeros((n_samples, a.shape[0]), dtype=a.dtype)
     sample = np.empty_like(field)
-    sample_layer(field, writable(a), 1.0, 1.0, kind, draw_seed(rng), field, sample)
+    gibbs_sampling.sample_layer(field, writable(a), 1.0, 1.0, kind, draw_seed(rng), field, sample)
     return sample
 
 
@@ -125,9 +128,9 @@ def independent_visible_biases(mean, kind):
 
     Means are clipped ``_MEAN_MARGIN`` inside the domain, so constant columns start finite.
     """
-    if kind == KIND_BERNOULLI:
+    if kind == gibbs_sampling.KIND_BERNOULLI:
         p = np.clip(mean, _MEAN_MARGIN, 1 - _MEAN_MARGIN)
         return np.log(p) - np.log1p(-p)
-    if kind == KIND_SPIN:
+    if kind == gibbs_sampling.KIND_SPIN:
         return np.arctanh(np.clip(mean, -1 + 2 * _MEAN_MARGIN, 1 - 2 * _MEAN_MARGIN))
     return mean

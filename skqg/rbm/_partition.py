@@ -16,15 +16,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy.special import logsumexp
 
-from skqg._kernels.annealed_importance import ais_log_weights
-from skqg._kernels.gibbs_sampling import (
-    KIND_BERNOULLI,
-    KIND_GAUSSIAN,
-    KIND_SPIN,
-    log_normaliser_rows,
-    log_normalisers_and_means,
-)
-from skqg._kernels.state_enumeration import chunk_log_sums
+from skqg._kernels import annealed_importance, gibbs_sampling, state_enumeration
 from skqg._parallel import chunk_seeds
 from skqg.rbm._layers import writable
 
@@ -55,7 +47,7 @@ class LogPartition(NamedTuple):
 
 def enumerated_layer_size(n_visible, n_hidden, kind):
     """Units in the layer that exact enumeration sums over (the smaller binary layer)."""
-    if kind == KIND_GAUSSIAN:
+    if kind == gibbs_sampling.KIND_GAUSSIAN:
         return n_hidden
     return min(n_hidden, n_visible)
 
@@ -66,27 +58,27 @@ def _enumeration_problem(W, a, b, kind):
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     n_hidden, n_visible = W.shape
-    if kind == KIND_GAUSSIAN or n_hidden <= n_visible:
-        return "hidden", (np.ascontiguousarray(W), a, b, KIND_BERNOULLI, kind)
-    return "visible", (np.ascontiguousarray(W.T), b, a, kind, KIND_BERNOULLI)
+    if kind == gibbs_sampling.KIND_GAUSSIAN or n_hidden <= n_visible:
+        return "hidden", (np.ascontiguousarray(W), a, b, gibbs_sampling.KIND_BERNOULLI, kind)
+    return "visible", (np.ascontiguousarray(W.T), b, a, kind, gibbs_sampling.KIND_BERNOULLI)
 
 
 def _gaussian_offset(a, kind):
     # E(v, h) has |v - a|^2 / 2; the enumerated log-normaliser integrates exp(-|v|^2/2 + x.v).
-    return -0.5 * float(a @ a) if kind == KIND_GAUSSIAN else 0.0
+    return -0.5 * float(a @ a) if kind == gibbs_sampling.KIND_GAUSSIAN else 0.0
 
 
 def exact_log_partition(W, a, b, kind):
     """log Z by enumerating the smaller binary layer."""
     _, problem = _enumeration_problem(W, a, b, kind)
-    log_z = float(logsumexp(chunk_log_sums(*problem)))
+    log_z = float(logsumexp(state_enumeration.chunk_log_sums(*problem)))
     return log_z + _gaussian_offset(np.asarray(a, dtype=np.float64), kind)
 
 
 def _layer_states(first, count, n_units, kind):
     # Rows are the states first, ..., first + count - 1 in binary order, as unit values.
     bits = (np.arange(first, first + count)[:, None] >> np.arange(n_units)) & 1
-    return (2.0 * bits - 1.0) if kind == KIND_SPIN else bits.astype(np.float64)
+    return (2.0 * bits - 1.0) if kind == gibbs_sampling.KIND_SPIN else bits.astype(np.float64)
 
 
 def exact_model_moments(W, a, b, kind):
@@ -107,7 +99,7 @@ def exact_model_moments(W, a, b, kind):
         field = states @ coupling
         field += field_bias
         log_weight = states @ state_bias
-        log_normalisers_and_means(field, kind_b, log_weight)
+        gibbs_sampling.log_normalisers_and_means(field, kind_b, log_weight)
         block_peak = log_weight.max()
         if block_peak > peak:
             rescale = np.exp(peak - block_peak)
@@ -143,16 +135,18 @@ def default_betas(n_betas):
 def _base_log_partition(a, n_hidden, kind):
     a = np.asarray(a, dtype=np.float64)
     hidden = n_hidden * np.log(2.0)
-    if kind == KIND_GAUSSIAN:
+    if kind == gibbs_sampling.KIND_GAUSSIAN:
         return hidden + 0.5 * a.shape[0] * np.log(2.0 * np.pi)
     out = np.empty(1)
-    log_normaliser_rows(a[None, :], np.zeros_like(a), 1.0, kind, out)
+    gibbs_sampling.log_normaliser_rows(a[None, :], np.zeros_like(a), 1.0, kind, out)
     return hidden + float(out[0])
 
 
 def ais_log_partition(W, a, b, kind, *, n_runs, betas, seeds):
     """log Z by annealed importance sampling; returns ``(log_z, std_err, log_weights)``."""
-    log_weight = ais_log_weights(W, writable(a), writable(b), kind, betas, seeds)
+    log_weight = annealed_importance.ais_log_weights(
+        W, writable(a), writable(b), kind, betas, seeds
+    )
     log_mean = logsumexp(log_weight) - np.log(n_runs)
     weights = np.exp(log_weight - log_weight.max())
     std_err = float(np.std(weights, ddof=1) / (np.sqrt(n_runs) * weights.mean()))

@@ -17,7 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.extmath import safe_sparse_dot
 
-from skqg._kernels.ascent_steps import ascent_step
+from skqg._kernels import ascent_steps
 from skqg.rbm._layers import (
     hidden_means,
     joint_energy,
@@ -183,7 +183,7 @@ class GradientAscent:
         )
         for i, (param, grad) in enumerate(zip((W, a, b), gradients, strict=True)):
             penalised = i == 0
-            ascent_step(
+            ascent_steps.ascent_step(
                 param.reshape(-1, param.shape[-1]),
                 np.ascontiguousarray(grad, dtype=param.dtype).reshape(-1, param.shape[-1]),
                 state["first"][i],

@@ -14,6 +14,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from skqg._parallel import numba_threads
 from skqg._validation import (
     check_finite_entries,
+    check_int,
     input_attributes_restored_on_error,
 )
 from skqg.transport import _brenier_map, _monotone_map
@@ -521,8 +522,7 @@ class MongeAmpereTransport(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         ndarray of shape (n_samples, n_features)
         """
         check_is_fitted(self)
-        if isinstance(n_samples, bool) or not isinstance(n_samples, Integral) or n_samples < 1:
-            raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
+        n_samples = check_int("n_samples", n_samples, 1)
         rng = check_random_state(random_state)
         name = self._fitted_reference
         d = self.n_features_in_

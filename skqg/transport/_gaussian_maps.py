@@ -125,16 +125,3 @@ def linear_part_and_tail(Xc, cov_x, cov_y, epsilon):
     tail_root = _spd.sqrtm(entropic_gaussian_map(cov_x, cov_y, epsilon))
     tail_radius = float(np.max(np.linalg.norm(Xc @ tail_root, axis=1)))
     return linear, tail_root, tail_radius
-
-
-def gaussian_w2_squared(mean_source, cov_source, mean_target, cov_target):
-    """Squared 2-Wasserstein distance between two Gaussians (TEMPORARY, to be removed)."""
-    root = _spd.sqrtm(cov_source)
-    values = np.linalg.eigvalsh(_spd.sym(root @ cov_target @ root))
-    cross_trace = np.sum(np.sqrt(np.maximum(values, 0.0)))
-    return float(
-        np.sum((mean_source - mean_target) ** 2)
-        + np.trace(cov_source)
-        + np.trace(cov_target)
-        - 2.0 * cross_trace
-    )

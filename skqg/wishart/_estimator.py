@@ -1,8 +1,8 @@
 """WishartCovarianceModel: a covariance model on the positive-definite (Wishart) cone.
 
-The estimator validates the input, picks the model of its form (:mod:`._observations` for 2-D
-observations, :mod:`._matrices` for a 3-D stack of SPD matrices), refuses parameters that form
-does not use, and forwards every method to the fitted model.
+The estimator validates the input, picks the model of its form (``skqg.wishart._observations``
+for 2-D observations, ``skqg.wishart._matrices`` for a 3-D stack of SPD matrices), refuses
+parameters that form does not use, and forwards every method to the fitted model.
 """
 
 import inspect
