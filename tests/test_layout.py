@@ -1,7 +1,8 @@
 """The size limits of the house: estimator modules under 600 lines, functions under 60 lines.
 
-Function lengths count lines of code: they exclude blank lines, comments and docstrings, so documentation never counts
-against a function; a function that grows past the limit is split into named steps.
+Function lengths count lines of code, without blank lines, comments and docstrings, so
+documentation never counts against a function; a function past the limit is split into named
+steps.
 """
 
 import ast
