@@ -10,6 +10,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.utils import check_array
 
 from skqg import _spd
 
@@ -559,3 +560,57 @@ def check_positive_values(name, values, note=""):
     if bad.size:
         raise ValueError(f"{name} must be finite and > 0{note}, got {float(bad[0])}.")
     return array
+
+
+def check_df_estimable(matrices, spread_needed=True):
+    """Refuse a stack whose maximum-likelihood df does not exist: one matrix, or (when the mean
+    is estimated too) all matrices equal."""
+    n = len(matrices)
+    if n < 2:
+        raise ValueError(
+            f"X holds {n} matrix; estimating df needs at least 2 matrices (or pass df)."
+        )
+    if spread_needed and np.all(matrices == matrices[0]):
+        raise ValueError(
+            f"All {n} matrices in X are equal, so the maximum-likelihood df is infinite (no "
+            "spread around the mean); pass df explicitly."
+        )
+
+
+def check_auto_or_int(name, value, minimum):
+    """``"auto"``, or ``value`` as an integer of at least ``minimum``."""
+    return value if isinstance(value, str) and value == "auto" else check_int(name, value, minimum)
+
+
+def check_temperatures(temperature):
+    """Temperatures as a 1-D float64 array of finite positive values, or a ValueError."""
+    shape = np.shape(temperature)
+    if len(shape) > 1 or np.size(temperature) == 0:
+        raise ValueError(
+            "temperature must be a positive number or a non-empty 1-D list of positive "
+            f"numbers, got an array of shape {shape}."
+        )
+    values = check_positive_values(
+        "temperature",
+        temperature,
+        note=" (in units of J/k_B; T = 0 is the ground state and is not sampled)",
+    )
+    return np.atleast_1d(values)
+
+
+def check_spin_dtype(dtype, spins):
+    """A NumPy dtype that can hold the Ising values: -1 and +1 (``spins``) or 0 and 1."""
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError as error:
+        raise ValueError(f"dtype must be a NumPy numeric dtype, got {dtype!r}.") from error
+    allowed = "if" if spins else "iuf"  # -1 does not fit an unsigned type
+    if dtype.kind not in allowed:
+        kinds = "a signed integer or floating" if spins else "an integer or floating"
+        raise ValueError(f"dtype must be {kinds} dtype with spins={spins}, got {dtype}.")
+    return dtype
+
+
+def check_dense_2d(X, name):
+    """Dense, finite, 2-D numeric array (sparse input raises sklearn's TypeError)."""
+    return check_array(X, accept_sparse=False, dtype="numeric", input_name=name)

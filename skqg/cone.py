@@ -172,10 +172,6 @@ def _scalar_result(values, single):
 # --- batched linear algebra on validated stacks ---------------------------------------------
 
 
-def _sym(stack):
-    return 0.5 * (stack + np.swapaxes(stack, -1, -2))
-
-
 def _tr(stack):
     return np.swapaxes(stack, -1, -2)
 
@@ -189,14 +185,14 @@ def _inverse_factors(checked):
 def _congruence(left, stack):
     """``left @ S @ left.T`` for each matrix, exactly symmetric."""
     with _spd.one_blas_thread():
-        return np.ascontiguousarray(_sym(left @ stack @ _tr(left)))
+        return np.ascontiguousarray(_spd.sym(left @ stack @ _tr(left)))
 
 
 def _inverse(checked):
     """``X^{-1} = L^{-T} L^{-1}`` from the Cholesky factors."""
     inverse_factors = _inverse_factors(checked)
     with _spd.one_blas_thread():
-        return _sym(_tr(inverse_factors) @ inverse_factors)
+        return _spd.sym(_tr(inverse_factors) @ inverse_factors)
 
 
 # --- barrier -------------------------------------------------------------------------------
@@ -563,7 +559,7 @@ def geodesic(A, B, t, metric="affine"):
         factors, transported = _bures_factors(checked_a, checked_b.matrices, n)
         moved = (1.0 - t) * factors + t * transported
         with _spd.one_blas_thread():
-            out = _sym(moved @ _tr(moved))
+            out = _spd.sym(moved @ _tr(moved))
     return _matrix_result(out, single, dtype)
 
 
@@ -658,7 +654,7 @@ def log_map(X, Y):
 
 
 def _cholesky_one(matrix):
-    return np.linalg.cholesky(_sym(matrix))
+    return np.linalg.cholesky(_spd.sym(matrix))
 
 
 def _affine_mean(stack, weights, start, tol, max_iter):
@@ -729,14 +725,14 @@ def _bures_mean(stack, weights, start, tol, max_iter):
         factor = _cholesky_one(S)
         with _spd.one_blas_thread():
             inverse_factor = np.linalg.inv(factor)
-            congruent = np.ascontiguousarray(_sym(factor.T @ stack @ factor))
+            congruent = np.ascontiguousarray(_spd.sym(factor.T @ stack @ factor))
         roots = _spd.powm(congruent, 0.5)
         averaged = np.tensordot(weights, roots, axes=1)
         transported = inverse_factor.T @ averaged  # T @ factor
         criterion = float(np.linalg.norm(factor - transported) / math.sqrt(np.trace(S)))
         if criterion <= tol or iteration == max_iter:
             return S, iteration, criterion
-        S = _sym(transported @ transported.T)
+        S = _spd.sym(transported @ transported.T)
 
 
 def mean(X, metric="affine", weights=None, *, tol=1e-10, max_iter=100):
@@ -818,14 +814,14 @@ def mean(X, metric="affine", weights=None, *, tol=1e-10, max_iter=100):
     w = _validation.check_weights(weights, len(stack))
     dtype = _out_dtype(X)
     if metric == "euclidean":
-        return _sym(np.tensordot(w, stack, axes=1)).astype(dtype, copy=False)
+        return _spd.sym(np.tensordot(w, stack, axes=1)).astype(dtype, copy=False)
     log_euclidean = _spd.expm(np.tensordot(w, _spd.logm(stack), axes=1)[np.newaxis])[0]
     if metric == "log-euclidean":
         return log_euclidean.astype(dtype, copy=False)
     if metric == "affine":
         result, _, criterion = _affine_mean(stack, w, log_euclidean, tol, max_iter)
     else:
-        start = _sym(np.tensordot(w, stack, axes=1))
+        start = _spd.sym(np.tensordot(w, stack, axes=1))
         result, _, criterion = _bures_mean(stack, w, start, tol, max_iter)
     if not criterion <= tol:
         warnings.warn(
@@ -885,11 +881,11 @@ def project(X, min_eigenvalue=0.0):
     if floor < 0:
         raise ValueError(f"min_eigenvalue must be non-negative, got {min_eigenvalue!r}.")
     stack, single = _validation.as_float_stack(X, "X")
-    symmetric = np.ascontiguousarray(_sym(stack))
+    symmetric = np.ascontiguousarray(_spd.sym(stack))
     with _spd.one_blas_thread():
         eigenvalues, vectors = np.linalg.eigh(symmetric)
         clipped = np.maximum(eigenvalues, floor)
-        rebuilt = _sym((vectors * clipped[:, np.newaxis, :]) @ _tr(vectors))
+        rebuilt = _spd.sym((vectors * clipped[:, np.newaxis, :]) @ _tr(vectors))
     unchanged = (eigenvalues >= floor).all(axis=1)
     out = np.where(unchanged[:, np.newaxis, np.newaxis], symmetric, rebuilt)
     return _matrix_result(out, single, _out_dtype(X))
@@ -947,7 +943,7 @@ Examples
 def _random_spd(rng, n, p):
     """SPD matrices ``exp(S)`` with ``S`` symmetric Gaussian, eigenvalues roughly in [e^-3, e^3]."""
     G = rng.standard_normal((n, p, p))
-    return _spd.expm(np.ascontiguousarray(_sym(G) / math.sqrt(p)))
+    return _spd.expm(np.ascontiguousarray(_spd.sym(G) / math.sqrt(p)))
 
 
 def _conjugate_maximiser(Y, max_iter=200):
@@ -968,7 +964,7 @@ def _conjugate_maximiser(Y, max_iter=200):
             if decrement.max() < 1e-15:
                 break
             step = np.where(decrement < 0.25, 1.0, 1.0 / (1.0 + decrement))
-            X = _sym(X + step[:, None, None] * (X - XY @ X))
+            X = _spd.sym(X + step[:, None, None] * (X - XY @ X))
     return X
 
 
@@ -1030,7 +1026,7 @@ def self_duality_check(p, n_probes=100, random_state=None):
     min_cosine = float(((X * Y).sum(axis=(1, 2)) / (norms_x * norms_y)).min())
 
     # (ii) every symmetric matrix with a negative eigenvalue is separated by an SPD matrix.
-    G = _sym(rng.standard_normal((n_probes, p, p)))
+    G = _spd.sym(rng.standard_normal((n_probes, p, p)))
     with _spd.one_blas_thread():
         values = np.linalg.eigvalsh(G)
     # A draw with no negative eigenvalue is replaced by its negative, which has one.

@@ -22,13 +22,14 @@ import math
 
 import numpy as np
 from scipy.optimize import brentq
-from sklearn.utils import check_array, check_random_state
+from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from skqg import _ising
 from skqg._kernels import gibbs_sampling
 from skqg._validation import (
     check_coupling,
+    check_dense_2d,
     check_int,
     check_lattice_shape,
     check_option,
@@ -52,11 +53,6 @@ _UNDEFINED_DIRECTION = 1e-9
 
 
 # --- validation helpers --------------------------------------------------------------------
-
-
-def _check_dense_2d(X, name):
-    """Dense, finite, 2-D numeric array (sparse input raises sklearn's TypeError)."""
-    return check_array(X, accept_sparse=False, dtype="numeric", input_name=name)
 
 
 def _spin_alphabet(X):
@@ -159,7 +155,7 @@ def block_spin(X, lattice_shape, b=2, rule="majority"):
     >>> block_spin((x + 1) // 2, (4, 4)).reshape(2, 2).tolist()
     [[1, 0], [0, 1]]
     """
-    X = _check_dense_2d(X, "X")
+    X = check_dense_2d(X, "X")
     rows, cols = check_lattice_shape(lattice_shape, X.shape[1], "X")
     b = check_int("b", b, 1)
     if rows % b or cols % b:
@@ -286,7 +282,7 @@ def receptive_field_spread(components, lattice_shape):
     >>> spread.round(4).tolist()
     [0.7071, 3.2404]
     """
-    W = _check_dense_2d(components, "components").astype(np.float64, copy=False)
+    W = check_dense_2d(components, "components").astype(np.float64, copy=False)
     rows, cols = check_lattice_shape(lattice_shape, W.shape[1], "components")
     weights = W**2
     totals = weights.sum(axis=1)
@@ -375,7 +371,7 @@ def rbm_flow(estimator, X, n_steps, *, mean_field=False, random_state=None):
     """
     check_is_fitted(estimator)
     n_steps = check_int("n_steps", n_steps, 0)
-    X = _check_dense_2d(X, "X")
+    X = check_dense_2d(X, "X")
     rng = check_random_state(random_state)
     states = [X]
     visible = X
@@ -464,7 +460,7 @@ def ising_energy(X, lattice_shape, coupling=1.0, *, binary=False):
     >>> ising_energy((up + 1) / 2, (4, 4), binary=True).tolist()
     [-2.0]
     """
-    X = _check_dense_2d(X, "X")
+    X = check_dense_2d(X, "X")
     rows, cols = check_lattice_shape(lattice_shape, X.shape[1], "X", minimum_side=2)
     coupling = check_coupling(coupling)
     low = 0.0 if binary else -1.0

@@ -169,21 +169,6 @@ def _check_matrices(X):
     return _validation.check_spd(X, "X", hint=_SINGULAR_HINT)
 
 
-def _check_df_estimable(matrices, spread_needed=True):
-    """Refuse a stack whose maximum-likelihood df does not exist: one matrix, or (when the mean
-    is estimated too) all matrices equal."""
-    n = len(matrices)
-    if n < 2:
-        raise ValueError(
-            f"X holds {n} matrix; estimating df needs at least 2 matrices (or pass df)."
-        )
-    if spread_needed and np.all(matrices == matrices[0]):
-        raise ValueError(
-            f"All {n} matrices in X are equal, so the maximum-likelihood df is infinite (no "
-            "spread around the mean); pass df explicitly."
-        )
-
-
 # --- special functions -------------------------------------------------------------------------
 
 
@@ -440,7 +425,7 @@ def wishart_fit(X, df=None, *, tol=1e-10, max_iter=100):
     if df is not None:
         df, _ = _validation.check_df(df, p)
         return WishartFit(df, covariance, covariance / df, 0)
-    _check_df_estimable(checked.matrices)
+    _validation.check_df_estimable(checked.matrices)
     mean_checked, _ = _validation.check_spd(covariance, "the mean of X")
     df, n_iter = _wishart_law.df_from_log_determinants(
         checked.logdets.mean(), mean_checked.logdets[0], p, tol=tol, max_iter=max_iter
@@ -624,7 +609,7 @@ def wishart_gof(X, df=None, covariance=None, *, n_bootstrap=199, random_state=No
     n_bootstrap = _validation.check_int("n_bootstrap", n_bootstrap, 1)
     tol, max_iter = 1e-10, 100
     if df is None:
-        _check_df_estimable(checked.matrices, spread_needed=covariance is None)
+        _validation.check_df_estimable(checked.matrices, spread_needed=covariance is None)
     statistic, dfs, covariances, converged = _fit_and_test(
         checked.matrices[np.newaxis],
         checked.factors[np.newaxis],

@@ -146,18 +146,41 @@ def test_row_batches_cover_the_rows_without_small_tails():
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize(
-    "name", ["rbm_bernoulli", "rbm_gaussian", "wishart_2d", "wishart_2d_latent"]
+    "name",
+    ["rbm_bernoulli", "rbm_gaussian", "wishart_2d", "wishart_2d_latent", "transport_normal"],
 )
 def test_batched_evaluation_matches_one_batch(name, dtype, monkeypatch):
     """Small batches (many of them, uneven) give the numbers of one batch over all rows."""
     est, methods, make = _case(name)
     X = make(5003).astype(dtype)
-    methods = (*methods, "free_energy") if name.startswith("rbm") else (*methods, "mahalanobis")
+    extra = {"rbm": ("free_energy",), "wishart": ("mahalanobis",), "transport": ("potential",)}
+    methods = (*methods, *extra[name.split("_")[0]])
     monkeypatch.setattr(skqg._batching, "BATCH_ROWS", 10**9)
     one_batch = {method: getattr(est, method)(X) for method in methods}
     monkeypatch.setattr(skqg._batching, "BATCH_ROWS", 97)
     for method in methods:
         _assert_close(getattr(est, method)(X), one_batch[method], X.dtype)
+
+
+def test_the_transport_map_is_evaluated_in_row_batches(monkeypatch):
+    """Every kernel call of the transport's evaluation sees one batch of BATCH_ROWS rows or so."""
+    from skqg._kernels import entropic_map
+
+    est, methods, make = _case("transport_normal")
+    X = make(1000)
+    sizes = []
+    moments = entropic_map.softmax_moments
+
+    def recording(u, *args):
+        sizes.append(len(u))
+        return moments(u, *args)
+
+    monkeypatch.setattr(entropic_map, "softmax_moments", recording)
+    monkeypatch.setattr(skqg._batching, "BATCH_ROWS", 97)
+    for method in (*methods, "potential", "log_det_jacobian"):
+        sizes.clear()
+        getattr(est, method)(X)
+        assert sum(sizes) == len(X) and 97 <= min(sizes) and max(sizes) < 2 * 97, method
 
 
 def _probe(config, method, n_rows):

@@ -14,7 +14,14 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from skqg._ising._sampler import sample_ising
-from skqg._validation import check_int, check_option, check_positive_values, check_real
+from skqg._validation import (
+    check_auto_or_int,
+    check_int,
+    check_option,
+    check_real,
+    check_spin_dtype,
+    check_temperatures,
+)
 
 _ALGORITHMS = ("auto", "wolff", "metropolis")
 _BOUNDARIES = ("periodic", "open")
@@ -45,10 +52,10 @@ class IsingOptions:
             algorithm=check_option("algorithm", self.algorithm, _ALGORITHMS),
             spins=self.spins,
             n_chains=check_int("n_chains", self.n_chains, 1),
-            thinning=_auto_or_int("thinning", self.thinning, 1),
-            burn_in=_auto_or_int("burn_in", self.burn_in, 0),
+            thinning=check_auto_or_int("thinning", self.thinning, 1),
+            burn_in=check_auto_or_int("burn_in", self.burn_in, 0),
             shuffle=self.shuffle,
-            dtype=_check_dtype(self.dtype, self.spins),
+            dtype=check_spin_dtype(self.dtype, self.spins),
             verbose=self.verbose,
             n_jobs=self.n_jobs,
             random_state=self.random_state,
@@ -62,38 +69,6 @@ class IsingDataset(NamedTuple):
     y: np.ndarray
     energy: np.ndarray  # energy per site of each row
     runs: list  # one skqg._ising._sampler.TemperatureRun per temperature
-
-
-def _auto_or_int(name, value, minimum):
-    return value if isinstance(value, str) and value == "auto" else check_int(name, value, minimum)
-
-
-def check_temperatures(temperature):
-    """Temperatures as a 1-D float64 array of finite positive values, or a ValueError."""
-    shape = np.shape(temperature)
-    if len(shape) > 1 or np.size(temperature) == 0:
-        raise ValueError(
-            "temperature must be a positive number or a non-empty 1-D list of positive "
-            f"numbers, got an array of shape {shape}."
-        )
-    values = check_positive_values(
-        "temperature",
-        temperature,
-        note=" (in units of J/k_B; T = 0 is the ground state and is not sampled)",
-    )
-    return np.atleast_1d(values)
-
-
-def _check_dtype(dtype, spins):
-    try:
-        dtype = np.dtype(dtype)
-    except TypeError as error:
-        raise ValueError(f"dtype must be a NumPy numeric dtype, got {dtype!r}.") from error
-    allowed = "if" if spins else "iuf"  # -1 does not fit an unsigned type
-    if dtype.kind not in allowed:
-        kinds = "a signed integer or floating" if spins else "an integer or floating"
-        raise ValueError(f"dtype must be {kinds} dtype with spins={spins}, got {dtype}.")
-    return dtype
 
 
 def _split_counts(n_samples, n_temperatures):
