@@ -14,6 +14,8 @@ from sklearn.utils import check_array
 
 from skqg import _spd
 
+# --- scalars and options ---------------------------------------------------------------------
+
 
 def check_int(name, value, minimum):
     """Return ``value`` as an int, or raise a ValueError naming ``name`` and the bound.
@@ -62,6 +64,33 @@ def check_real(name, value, *, positive=False):
     return value
 
 
+def check_option(name, value, choices):
+    """Return ``value`` if it is one of ``choices``, or raise a ValueError listing them.
+
+    Parameters
+    ----------
+    name : str
+        The parameter's name, for the message.
+    value : object
+        The value given.
+    choices : tuple of str
+        The allowed values.
+
+    Returns
+    -------
+    str
+    """
+    if not isinstance(value, str) or value not in choices:
+        listed = ", ".join(repr(choice) for choice in choices)
+        raise ValueError(f"{name} must be one of {listed}; got {value!r}.")
+    return value
+
+
+def check_auto_or_int(name, value, minimum):
+    """``"auto"``, or ``value`` as an integer of at least ``minimum``."""
+    return value if isinstance(value, str) and value == "auto" else check_int(name, value, minimum)
+
+
 def check_df(df, p, *, allow_singular=False):
     """Validate the degrees of freedom of a ``p x p`` Wishart.
 
@@ -97,26 +126,18 @@ def check_df(df, p, *, allow_singular=False):
     )
 
 
-def check_option(name, value, choices):
-    """Return ``value`` if it is one of ``choices``, or raise a ValueError listing them.
+def check_coupling(coupling, *, nonzero=False):
+    """The Ising coupling ``J`` as a finite float (nonzero when asked)."""
+    coupling = check_real("coupling", coupling)
+    if nonzero and coupling == 0:
+        raise ValueError(
+            "coupling must be nonzero: with J = 0 the energy is 0 at every temperature, so it "
+            "carries no information about the temperature."
+        )
+    return coupling
 
-    Parameters
-    ----------
-    name : str
-        The parameter's name, for the message.
-    value : object
-        The value given.
-    choices : tuple of str
-        The allowed values.
 
-    Returns
-    -------
-    str
-    """
-    if not isinstance(value, str) or value not in choices:
-        listed = ", ".join(repr(choice) for choice in choices)
-        raise ValueError(f"{name} must be one of {listed}; got {value!r}.")
-    return value
+# --- arrays ----------------------------------------------------------------------------------
 
 
 def check_finite_entries(
@@ -157,35 +178,108 @@ def check_finite_entries(
         )
 
 
-_INPUT_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
+def check_dense_2d(X, name):
+    """Dense, finite, 2-D numeric array (sparse input raises sklearn's TypeError)."""
+    return check_array(X, accept_sparse=False, dtype="numeric", input_name=name)
 
 
-@contextmanager
-def input_attributes_restored_on_error(estimator):
-    """Put ``n_features_in_`` and ``feature_names_in_`` back if the block raises.
+def check_real_points(x, name):
+    """``x`` as a float64 array of real numbers without NaN (infinities allowed)."""
+    x = np.asarray(x)
+    if x.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must hold real numbers, got dtype {x.dtype}.")
+    x = x.astype(np.float64)
+    if np.isnan(x).any():
+        raise ValueError(f"{name} contains NaN.")
+    return x
 
-    ``validate_data(reset=True)`` overwrites them before a ``fit`` can fail, so without this a
-    failed ``fit`` would leave a previously fitted estimator inconsistent with its own state.
 
-    Parameters
-    ----------
-    estimator : BaseEstimator
-        The estimator being fitted.
+def check_positive_values(name, values, note=""):
+    """Float64 array of a real, finite, positive scalar or array."""
+    array = np.asarray(values)
+    if array.dtype.kind not in "iuf":
+        raise ValueError(f"{name} must be real numbers, got {values!r}.")
+    array = array.astype(np.float64)
+    bad = array[~(np.isfinite(array) & (array > 0))]
+    if bad.size:
+        raise ValueError(f"{name} must be finite and > 0{note}, got {float(bad[0])}.")
+    return array
 
-    Yields
-    ------
-    None
-    """
-    previous = {k: v for k, v in vars(estimator).items() if k in _INPUT_ATTRIBUTES}
+
+def check_weights(weights, n):
+    """Weights of ``n`` items, normalised to sum to 1 (uniform when ``None``), or a ValueError."""
+    if weights is None:
+        return np.full(n, 1.0 / n)
+    w = np.asarray(weights)
+    if w.dtype.kind not in "biuf" or w.shape != (n,):
+        raise ValueError(
+            f"weights must be a 1-D array of {n} non-negative numbers, one per matrix; got an "
+            f"array of shape {w.shape} and dtype {w.dtype}."
+        )
+    w = w.astype(np.float64)
+    if not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
+        raise ValueError(
+            "weights must be finite and non-negative with a positive sum; got min "
+            f"{w.min():.3g}, sum {w.sum():.3g}."
+        )
+    return w / w.sum()
+
+
+def check_temperatures(temperature):
+    """Temperatures as a 1-D float64 array of finite positive values, or a ValueError."""
+    shape = np.shape(temperature)
+    if len(shape) > 1 or np.size(temperature) == 0:
+        raise ValueError(
+            "temperature must be a positive number or a non-empty 1-D list of positive "
+            f"numbers, got an array of shape {shape}."
+        )
+    values = check_positive_values(
+        "temperature",
+        temperature,
+        note=" (in units of J/k_B; T = 0 is the ground state and is not sampled)",
+    )
+    return np.atleast_1d(values)
+
+
+def check_spin_dtype(dtype, spins):
+    """A NumPy dtype that can hold the Ising values: -1 and +1 (``spins``) or 0 and 1."""
     try:
-        yield
-    except Exception:
-        for key in _INPUT_ATTRIBUTES:
-            if key in previous:
-                setattr(estimator, key, previous[key])
-            elif hasattr(estimator, key):
-                delattr(estimator, key)
-        raise
+        dtype = np.dtype(dtype)
+    except TypeError as error:
+        raise ValueError(f"dtype must be a NumPy numeric dtype, got {dtype!r}.") from error
+    allowed = "if" if spins else "iuf"  # -1 does not fit an unsigned type
+    if dtype.kind not in allowed:
+        kinds = "a signed integer or floating" if spins else "an integer or floating"
+        raise ValueError(f"dtype must be {kinds} dtype with spins={spins}, got {dtype}.")
+    return dtype
+
+
+def check_lattice_shape(lattice_shape, n_sites, array_name, minimum_side=1):
+    """Return ``(rows, cols)`` after checking it is a 2-D shape with ``n_sites`` sites."""
+    try:
+        shape = tuple(lattice_shape)
+    except TypeError:
+        shape = ()
+    if len(shape) != 2:
+        raise ValueError(
+            f"lattice_shape must be a pair (rows, columns) for a 2-D lattice, e.g. (8, 8); "
+            f"got {lattice_shape!r}."
+        )
+    for side in shape:
+        if isinstance(side, bool) or not isinstance(side, Integral) or side < minimum_side:
+            raise ValueError(
+                f"lattice_shape must hold integers >= {minimum_side}, got {lattice_shape!r}."
+            )
+    rows, cols = (int(side) for side in shape)
+    if rows * cols != n_sites:
+        raise ValueError(
+            f"{array_name} has {n_sites} columns but lattice_shape {(rows, cols)} has "
+            f"{rows * cols} sites; each row must hold one configuration in row-major order."
+        )
+    return rows, cols
+
+
+# --- matrices and stacks of matrices ---------------------------------------------------------
 
 
 def as_float_stack(X, name):
@@ -258,6 +352,13 @@ def symmetrised(stack, name, dtype=np.float64):
             f"{int(bad.sum())} of {len(stack)} matrices are not symmetric)."
         )
     return symmetric
+
+
+def check_symmetric_stack(X, name):
+    """A finite stack of symmetric matrices (tangent vectors), float64."""
+    dtype = np.asarray(X).dtype
+    stack, single = as_float_stack(X, name)
+    return symmetrised(stack, name, dtype), single
 
 
 def describe_singular(stack, singular, name, eps=None):
@@ -346,6 +447,21 @@ def check_spd(X, name="X", *, allow_singular=False, hint=""):
     return _spd.SPDStack(stack, factors, logdets, singular), single
 
 
+def check_single_spd(scale, p, name):
+    """A single SPD ``(p, p)`` matrix (``p=None``: any size); return its SPDStack."""
+    checked, single = check_spd(scale, name)
+    if not single:
+        raise ValueError(
+            f"{name} must be a single (p, p) matrix, got an array of shape {np.shape(scale)}."
+        )
+    if p is not None and checked.matrices.shape[1] != p:
+        q = checked.matrices.shape[1]
+        raise ValueError(
+            f"{name} is {q}x{q} but X holds {p}x{p} matrices; they must have the same size."
+        )
+    return checked
+
+
 def check_covariance_matrix(matrix, name, n_features):
     """Return ``matrix`` as a float64 ``(n_features, n_features)`` covariance, or raise.
 
@@ -391,6 +507,24 @@ def check_covariance_matrix(matrix, name, n_features):
     if not np.trace(array) > 0:
         raise ValueError(f"{name} is zero: a covariance matrix needs a positive trace.")
     return array
+
+
+def check_df_estimable(matrices, spread_needed=True):
+    """Refuse a stack whose maximum-likelihood df does not exist: one matrix, or (when the mean
+    is estimated too) all matrices equal."""
+    n = len(matrices)
+    if n < 2:
+        raise ValueError(
+            f"X holds {n} matrix; estimating df needs at least 2 matrices (or pass df)."
+        )
+    if spread_needed and np.all(matrices == matrices[0]):
+        raise ValueError(
+            f"All {n} matrices in X are equal, so the maximum-likelihood df is infinite (no "
+            "spread around the mean); pass df explicitly."
+        )
+
+
+# --- the domains of the RBM's units ----------------------------------------------------------
 
 
 def check_visible_values(X, visible):
@@ -462,155 +596,35 @@ def check_hidden_values(H, n_hidden, owner):
     return H
 
 
-def check_symmetric_stack(X, name):
-    """A finite stack of symmetric matrices (tangent vectors), float64."""
-    dtype = np.asarray(X).dtype
-    stack, single = as_float_stack(X, name)
-    return symmetrised(stack, name, dtype), single
+# --- estimator state -------------------------------------------------------------------------
 
 
-def check_weights(weights, n):
-    """Weights of ``n`` items, normalised to sum to 1 (uniform when ``None``), or a ValueError."""
-    if weights is None:
-        return np.full(n, 1.0 / n)
-    w = np.asarray(weights)
-    if w.dtype.kind not in "biuf" or w.shape != (n,):
-        raise ValueError(
-            f"weights must be a 1-D array of {n} non-negative numbers, one per matrix; got an "
-            f"array of shape {w.shape} and dtype {w.dtype}."
-        )
-    w = w.astype(np.float64)
-    if not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
-        raise ValueError(
-            "weights must be finite and non-negative with a positive sum; got min "
-            f"{w.min():.3g}, sum {w.sum():.3g}."
-        )
-    return w / w.sum()
+_INPUT_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
 
 
-def check_single_spd(scale, p, name):
-    """A single SPD ``(p, p)`` matrix (``p=None``: any size); return its SPDStack."""
-    checked, single = check_spd(scale, name)
-    if not single:
-        raise ValueError(
-            f"{name} must be a single (p, p) matrix, got an array of shape {np.shape(scale)}."
-        )
-    if p is not None and checked.matrices.shape[1] != p:
-        q = checked.matrices.shape[1]
-        raise ValueError(
-            f"{name} is {q}x{q} but X holds {p}x{p} matrices; they must have the same size."
-        )
-    return checked
+@contextmanager
+def input_attributes_restored_on_error(estimator):
+    """Put ``n_features_in_`` and ``feature_names_in_`` back if the block raises.
 
+    ``validate_data(reset=True)`` overwrites them before a ``fit`` can fail, so without this a
+    failed ``fit`` would leave a previously fitted estimator inconsistent with its own state.
 
-def check_real_points(x, name):
-    """``x`` as a float64 array of real numbers without NaN (infinities allowed)."""
-    x = np.asarray(x)
-    if x.dtype.kind not in "biuf":
-        raise ValueError(f"{name} must hold real numbers, got dtype {x.dtype}.")
-    x = x.astype(np.float64)
-    if np.isnan(x).any():
-        raise ValueError(f"{name} contains NaN.")
-    return x
+    Parameters
+    ----------
+    estimator : BaseEstimator
+        The estimator being fitted.
 
-
-def check_lattice_shape(lattice_shape, n_sites, array_name, minimum_side=1):
-    """Return ``(rows, cols)`` after checking it is a 2-D shape with ``n_sites`` sites."""
+    Yields
+    ------
+    None
+    """
+    previous = {k: v for k, v in vars(estimator).items() if k in _INPUT_ATTRIBUTES}
     try:
-        shape = tuple(lattice_shape)
-    except TypeError:
-        shape = ()
-    if len(shape) != 2:
-        raise ValueError(
-            f"lattice_shape must be a pair (rows, columns) for a 2-D lattice, e.g. (8, 8); "
-            f"got {lattice_shape!r}."
-        )
-    for side in shape:
-        if isinstance(side, bool) or not isinstance(side, Integral) or side < minimum_side:
-            raise ValueError(
-                f"lattice_shape must hold integers >= {minimum_side}, got {lattice_shape!r}."
-            )
-    rows, cols = (int(side) for side in shape)
-    if rows * cols != n_sites:
-        raise ValueError(
-            f"{array_name} has {n_sites} columns but lattice_shape {(rows, cols)} has "
-            f"{rows * cols} sites; each row must hold one configuration in row-major order."
-        )
-    return rows, cols
-
-
-def check_coupling(coupling, *, nonzero=False):
-    """The Ising coupling ``J`` as a finite float (nonzero when asked)."""
-    coupling = check_real("coupling", coupling)
-    if nonzero and coupling == 0:
-        raise ValueError(
-            "coupling must be nonzero: with J = 0 the energy is 0 at every temperature, so it "
-            "carries no information about the temperature."
-        )
-    return coupling
-
-
-def check_positive_values(name, values, note=""):
-    """Float64 array of a real, finite, positive scalar or array."""
-    array = np.asarray(values)
-    if array.dtype.kind not in "iuf":
-        raise ValueError(f"{name} must be real numbers, got {values!r}.")
-    array = array.astype(np.float64)
-    bad = array[~(np.isfinite(array) & (array > 0))]
-    if bad.size:
-        raise ValueError(f"{name} must be finite and > 0{note}, got {float(bad[0])}.")
-    return array
-
-
-def check_df_estimable(matrices, spread_needed=True):
-    """Refuse a stack whose maximum-likelihood df does not exist: one matrix, or (when the mean
-    is estimated too) all matrices equal."""
-    n = len(matrices)
-    if n < 2:
-        raise ValueError(
-            f"X holds {n} matrix; estimating df needs at least 2 matrices (or pass df)."
-        )
-    if spread_needed and np.all(matrices == matrices[0]):
-        raise ValueError(
-            f"All {n} matrices in X are equal, so the maximum-likelihood df is infinite (no "
-            "spread around the mean); pass df explicitly."
-        )
-
-
-def check_auto_or_int(name, value, minimum):
-    """``"auto"``, or ``value`` as an integer of at least ``minimum``."""
-    return value if isinstance(value, str) and value == "auto" else check_int(name, value, minimum)
-
-
-def check_temperatures(temperature):
-    """Temperatures as a 1-D float64 array of finite positive values, or a ValueError."""
-    shape = np.shape(temperature)
-    if len(shape) > 1 or np.size(temperature) == 0:
-        raise ValueError(
-            "temperature must be a positive number or a non-empty 1-D list of positive "
-            f"numbers, got an array of shape {shape}."
-        )
-    values = check_positive_values(
-        "temperature",
-        temperature,
-        note=" (in units of J/k_B; T = 0 is the ground state and is not sampled)",
-    )
-    return np.atleast_1d(values)
-
-
-def check_spin_dtype(dtype, spins):
-    """A NumPy dtype that can hold the Ising values: -1 and +1 (``spins``) or 0 and 1."""
-    try:
-        dtype = np.dtype(dtype)
-    except TypeError as error:
-        raise ValueError(f"dtype must be a NumPy numeric dtype, got {dtype!r}.") from error
-    allowed = "if" if spins else "iuf"  # -1 does not fit an unsigned type
-    if dtype.kind not in allowed:
-        kinds = "a signed integer or floating" if spins else "an integer or floating"
-        raise ValueError(f"dtype must be {kinds} dtype with spins={spins}, got {dtype}.")
-    return dtype
-
-
-def check_dense_2d(X, name):
-    """Dense, finite, 2-D numeric array (sparse input raises sklearn's TypeError)."""
-    return check_array(X, accept_sparse=False, dtype="numeric", input_name=name)
+        yield
+    except Exception:
+        for key in _INPUT_ATTRIBUTES:
+            if key in previous:
+                setattr(estimator, key, previous[key])
+            elif hasattr(estimator, key):
+                delattr(estimator, key)
+        raise
