@@ -5,7 +5,7 @@
 - ``_matrices``: the model of a 3-D stack of SPD matrices (Wishart; tangent vectors).
 - ``_evidence``: evidence-maximised inverse-Wishart shrinkage (used by both models).
 - ``_latent``: factor analysis and probabilistic PCA (the latent structure of observations).
-- ``_fitted``: what both models share (covariance factor, principal axes, equality).
+- ``_fitted``: what both models share (covariance factor, equality).
 """
 
 from skqg.wishart._estimator import WishartCovarianceModel

@@ -1,8 +1,7 @@
 """What the two fitted models of :class:`skqg.WishartCovarianceModel` share.
 
 The Cholesky factor ``L`` of a fitted covariance ``C = L L^T`` with its log-determinant and
-``C^{-1}``, the principal axes ``C = U diag(s^2) U^T`` (``s`` decreasing) that both models whiten
-with, and equality of fitted models by their arrays.
+``C^{-1}``, and equality of fitted models by their arrays.
 """
 
 import numpy as np
@@ -22,13 +21,6 @@ def covariance_factor(covariance, what):
     factor = checked.factors[0]
     precision = cho_solve((factor, True), np.eye(len(covariance)))
     return factor, float(checked.logdets[0]), precision
-
-
-def principal_axes(covariance):
-    """Eigenvectors ``U`` of a covariance by decreasing eigenvalue, and the roots ``s`` of those."""
-    eigenvalues, eigenvectors = np.linalg.eigh(covariance)
-    order = np.argsort(eigenvalues)[::-1]
-    return eigenvectors[:, order], np.sqrt(eigenvalues[order])
 
 
 def _same(a, b):

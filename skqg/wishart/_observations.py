@@ -18,7 +18,7 @@ from sklearn.utils import check_random_state
 from skqg import stats
 from skqg._batching import row_batches
 from skqg.wishart._evidence import evidence_covariance
-from skqg.wishart._fitted import FittedModel, covariance_factor, principal_axes
+from skqg.wishart._fitted import FittedModel, covariance_factor
 from skqg.wishart._latent import fit_latent, posterior_map
 
 
@@ -145,6 +145,13 @@ class ObservationModel(FittedModel):
         """Margins of the empirical covariance of ``X`` about ``location``."""
         centred = X.astype(np.float64, copy=False) - self.location
         return stats.spd_margins(centred.T @ centred / X.shape[0])
+
+
+def principal_axes(covariance):
+    """Eigenvectors ``U`` of a covariance by decreasing eigenvalue, and the roots ``s`` of those."""
+    eigenvalues, eigenvectors = np.linalg.eigh(covariance)
+    order = np.argsort(eigenvalues)[::-1]
+    return eigenvectors[:, order], np.sqrt(eigenvalues[order])
 
 
 def _shrunk(centred, scatter, n_dof, shrinkage):
