@@ -6,11 +6,17 @@ in :mod:`skqg.datasets`, renormalisation-group tools in :mod:`skqg.rg`.
 """
 
 from skqg.rbm import RBMCoarseGrainer
-from skqg.transport import MongeAmpereTransport
+from skqg.transport import MongeAmpereTransport, TransportPlanDensity
 from skqg.wishart import WishartCovarianceModel
 
 __version__ = "0.1.0.dev0"
 
 # Public estimators are listed here; tests/test_common.py checks that each one is registered
 # for scikit-learn's estimator checks.
-__all__ = ["MongeAmpereTransport", "RBMCoarseGrainer", "WishartCovarianceModel", "__version__"]
+__all__ = [
+    "MongeAmpereTransport",
+    "RBMCoarseGrainer",
+    "TransportPlanDensity",
+    "WishartCovarianceModel",
+    "__version__",
+]

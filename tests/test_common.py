@@ -12,7 +12,12 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
 
 import skqg
-from skqg import MongeAmpereTransport, RBMCoarseGrainer, WishartCovarianceModel
+from skqg import (
+    MongeAmpereTransport,
+    RBMCoarseGrainer,
+    TransportPlanDensity,
+    WishartCovarianceModel,
+)
 
 ESTIMATORS = [
     # Gaussian visible units: the checks feed arbitrary real data, which Bernoulli units
@@ -24,6 +29,8 @@ ESTIMATORS = [
     WishartCovarianceModel(),
     # Defaults: standard-normal reference, entropic solver with the automatic epsilon.
     MongeAmpereTransport(random_state=0),
+    # Defaults: epsilon and bandwidth chosen by 5-fold held-out likelihood.
+    TransportPlanDensity(random_state=0),
 ]
 
 EXPECTED_FAILED_CHECKS = {}
