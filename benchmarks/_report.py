@@ -1,6 +1,7 @@
 """Shared reporting for the benchmark scripts: PASS/MISS rows, the revision and the machine."""
 
 import hashlib
+import os
 import platform
 import subprocess
 from pathlib import Path
@@ -8,6 +9,15 @@ from pathlib import Path
 import skqg
 
 SUMMARY = []  # (goal, measured, target, PASS/MISS)
+
+
+def load():
+    """The machine's load averages: the timings are only as good as the machine is quiet."""
+    try:
+        one, five, _ = os.getloadavg()
+    except OSError:
+        return "load average unknown"
+    return f"load average {one:.2f} (1 min), {five:.2f} (5 min)"
 
 
 def verdict(ok):

@@ -55,7 +55,7 @@ import numpy as np
 import ot
 import scipy
 import sklearn
-from _report import SUMMARY, cpu_model, first_line, git_revision, print_summary, record
+from _report import SUMMARY, cpu_model, first_line, git_revision, load, print_summary, record
 from scipy import stats
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
@@ -71,15 +71,6 @@ from skqg import MongeAmpereTransport
 EMD_MAX_ITER = 10_000_000
 # Budget for one run of POT's Sinkhorn before its time is extrapolated instead (seconds).
 POT_BUDGET = 600.0
-
-
-def load():
-    """The machine's load averages: the timings are only as good as the machine is quiet."""
-    try:
-        one, five, _ = os.getloadavg()
-    except OSError:
-        return "load average unknown"
-    return f"load average {one:.2f} (1 min), {five:.2f} (5 min)"
 
 
 def header(args):

@@ -60,7 +60,7 @@ with warnings.catch_warnings():
     from pyriemann.geometry.mean import mean_riemann
     from pyriemann.tangentspace import TangentSpace
 
-from _report import cpu_model, first_line, git_revision, print_summary, record
+from _report import cpu_model, first_line, git_revision, load, print_summary, record
 
 
 def header(quick):
@@ -82,15 +82,6 @@ def header(quick):
         f"({numba.config.NUMBA_NUM_THREADS} threads)"
     )
     print(f"BLAS: {'; '.join(sorted(set(blas)))}; {load()}\n")
-
-
-def load():
-    """The machine's load averages: the timings are only as good as the machine is quiet."""
-    try:
-        one, five, _ = os.getloadavg()
-    except OSError:
-        return "load average unknown"
-    return f"load average {one:.2f} (1 min), {five:.2f} (5 min)"
 
 
 def race(funcs, repeats, inner=None):

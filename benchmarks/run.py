@@ -36,6 +36,7 @@ PEERS = {
     "ising": "NumPy checkerboard Metropolis",
     "wishart": "scikit-learn LedoitWolf/OAS/FactorAnalysis, pyRiemann",
     "transport": "POT ot.da, scikit-learn KernelDensity/GaussianMixture",
+    "transport_speed": "OTT-JAX Sinkhorn; the machine's scalar exp",
 }
 
 

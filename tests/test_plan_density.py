@@ -11,6 +11,7 @@ from sklearn.neighbors import KernelDensity
 
 from skqg import TransportPlanDensity
 from skqg._kernels import gaussian_mixture
+from skqg.transport import _plan_mixture
 from skqg.transport._references import reference_sample
 
 
@@ -74,6 +75,16 @@ def test_large_epsilon_tends_to_one_gaussian(moons):
     np.testing.assert_allclose(model.score_samples(X_test), gaussian.logpdf(X_test), atol=1e-2)
 
 
+def test_parabola_refinement_finds_the_vertex():
+    """On an exact parabola in log s the refined bandwidth and peak are the vertex."""
+    bandwidths = np.logspace(-2, 0, 9)
+    t = np.log(bandwidths)
+    scores = np.vstack([-((t - np.log(0.07)) ** 2), -1.0 - (t - np.log(0.3)) ** 2])
+    epsilon, bandwidth = _plan_mixture.best_pair(scores, [0.1, 0.2], bandwidths)
+    assert epsilon == 0.1
+    np.testing.assert_allclose(bandwidth, 0.07, rtol=1e-12)
+
+
 def test_kernel_matches_scipy_for_several_inflations():
     rng = np.random.default_rng(0)
     means = rng.standard_normal((40, 3))
@@ -93,10 +104,16 @@ def test_kernel_matches_scipy_for_several_inflations():
 def test_auto_choice_is_the_best_held_out_pair(moons):
     X, X_test = moons
     model = TransportPlanDensity(random_state=0).fit(X)
-    e, b = np.unravel_index(np.argmax(model.cv_scores_), model.cv_scores_.shape)
-    assert model.epsilon_ == model.epsilon_grid_[e]
-    assert model.bandwidth_ == model.bandwidth_grid_[b]
-    assert model.cv_scores_.shape == (len(model.epsilon_grid_), len(model.bandwidth_grid_))
+    scores = model.cv_scores_
+    assert scores.shape == (len(model.epsilon_grid_), len(model.bandwidth_grid_))
+    e = int(np.flatnonzero(model.epsilon_grid_ == model.epsilon_)[0])
+    # The fitted pair is the refined best of the recorded scores, and the bandwidth lies
+    # within half a grid step of its row's best grid point.
+    chosen = _plan_mixture.best_pair(scores, model.epsilon_grid_, model.bandwidth_grid_)
+    assert chosen == (model.epsilon_, model.bandwidth_)
+    b = int(np.argmax(scores[e]))
+    step = np.log(model.bandwidth_grid_[1] / model.bandwidth_grid_[0])
+    assert abs(np.log(model.bandwidth_ / model.bandwidth_grid_[b])) <= 0.5 * step + 1e-12
     # The chosen member is at least as good as the kernel density it nests, held out.
     kde = GridSearchCV(KernelDensity(), {"bandwidth": model.bandwidth_grid_}, cv=5).fit(X)
     assert model.score(X_test) >= kde.score(X_test) / len(X_test) - 0.05

@@ -1,12 +1,10 @@
 """MongeAmpereTransport: Brenier maps, densities and multivariate quantiles."""
 
-import warnings
 from numbers import Integral, Real
 from typing import ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
@@ -17,9 +15,9 @@ from skqg._validation import (
     check_int,
     input_attributes_restored_on_error,
 )
-from skqg.transport import _brenier_map, _monotone_map
+from skqg.transport import _brenier_map, _distributed, _monotone_map
 from skqg.transport._epsilon import auto_epsilon
-from skqg.transport._exact import exact_potential
+from skqg.transport._exact import exact_potential, uncentred_cost
 from skqg.transport._gaussian_maps import (
     bures_map,
     gaussian_moments,
@@ -32,7 +30,7 @@ from skqg.transport._references import (
     reference_log_density,
     reference_sample,
 )
-from skqg.transport._sinkhorn import sinkhorn_potentials
+from skqg.transport._sinkhorn import check_potentials, sinkhorn_potentials
 
 # Default cap on the size of a named reference sample: the solver's work is n * m per iteration.
 _MAX_DEFAULT_REFERENCE = 5000
@@ -207,6 +205,14 @@ class MongeAmpereTransport(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         self : MongeAmpereTransport
             The fitted model.
         """
+        if _distributed.is_dask_array(X):
+            fitted = self._solve_on_cluster(X)
+            self.n_features_in_ = X.shape[1]
+            if hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+            for key, value in fitted.items():
+                setattr(self, key, value)
+            return self
         # A failed fit must leave a fitted model as it was: validate_data resets these first.
         with input_attributes_restored_on_error(self):
             X = validate_data(
@@ -291,59 +297,65 @@ class MongeAmpereTransport(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         if exact_cost is None:
             cost = float(np.mean(np.sum((moved - X) ** 2, axis=1)))
         else:
-            cost = _uncentred_cost(exact_cost, x_centre, y_centre, Y.mean(axis=0))
-        return {
-            "reference_samples_": Y,
-            "dual_potential_": potential,
-            "epsilon_": float(epsilon),
-            "location_": x_centre,
-            "reference_location_": y_centre,
-            "linear_part_": linear,
-            "transport_cost_": cost,
-            "n_iter_": int(n_iter),
-            # Fitted state read by the methods (set_params after fit must not leak in).
-            "_fitted_reference": name,
-            "_map_points": points,
-            "_tail_root": tail_root,
-            "_tail_radius": tail_radius,
-            # Initial guess for inverse_transform: the inverse of the Gaussian (Bures) map.
-            "_inverse_start": np.linalg.inv(bures_map(cov_x, cov_y)),
-            "_reference_spread": float(np.sqrt(np.trace(cov_y))),
-            "_knots": knots,
-        }
+            cost = uncentred_cost(exact_cost, x_centre, y_centre, Y.mean(axis=0))
+        return _fitted_state(bmap, Y, name, cost, n_iter, cov_x, cov_y, knots)
+
+    def _solve_on_cluster(self, X):
+        """The entropic fit of a dask array, its row work on the dask.distributed workers."""
+        if self.solver != "sinkhorn":
+            raise ValueError(
+                f"A dask array is fitted with solver='sinkhorn' only, got solver={self.solver!r}"
+                ": compute the array first (X.compute()) for the other solvers."
+            )
+        n, d = X.shape
+        Y = self._reference_points(n, d, check_random_state(self.random_state))
+        name = self._reference_name()
+        with numba_threads(self.n_jobs):
+            parts = _distributed.fit_map_on_cluster(
+                X, Y, name, self._epsilon, tol=self.tol, max_iter=self.max_iter,
+                callback=self._progress(),
+            )  # fmt: skip
+        check_potentials(
+            parts["potential"], parts["error"], parts["epsilon"], self.tol, self.max_iter
+        )
+        bmap = _brenier_map.BrenierMap(
+            parts["Yc"], parts["potential"], parts["epsilon"], parts["x_centre"],
+            parts["y_centre"], parts["linear"], parts["tail_root"], parts["tail_radius"],
+        )  # fmt: skip
+
+        def squared_moves(block):
+            moved = _brenier_map.evaluate(bmap, block, gradient=True)["gradient"]
+            return np.sum((moved - block) ** 2, axis=1)
+
+        cost = _distributed.dask_row_mean(X.astype(np.float64), squared_moves)
+        return _fitted_state(
+            bmap, Y, name, cost, parts["n_iter"], parts["cov_x"], parts["cov_y"], None
+        )
 
     def _epsilon(self, cov_x, cov_y, n_samples, n_reference, n_features):
         if self.epsilon != "auto":
             return float(self.epsilon)
         return auto_epsilon(cov_x, cov_y, n_samples, n_reference, n_features)
 
+    def _progress(self):
+        """The Sinkhorn callback that prints progress when ``verbose``, else None."""
+        if not self.verbose:
+            return None
+
+        def callback(stage_eps, iteration, error):
+            if iteration == 1 or iteration % 50 == 0 or error < self.tol:
+                print(
+                    f"[MongeAmpereTransport] epsilon={stage_eps:.4g} "
+                    f"iteration {iteration}: marginal error {error:.3e}"
+                )
+
+        return callback
+
     def _sinkhorn(self, Xc, Yc, epsilon):
-        callback = None
-        if self.verbose:
-
-            def callback(stage_eps, iteration, error):
-                if iteration == 1 or iteration % 50 == 0 or error < self.tol:
-                    print(
-                        f"[MongeAmpereTransport] epsilon={stage_eps:.4g} "
-                        f"iteration {iteration}: marginal error {error:.3e}"
-                    )
-
         _, potential, n_iter, error = sinkhorn_potentials(
-            Xc, Yc, epsilon, tol=self.tol, max_iter=self.max_iter, callback=callback
+            Xc, Yc, epsilon, tol=self.tol, max_iter=self.max_iter, callback=self._progress()
         )
-        if not np.all(np.isfinite(potential)):
-            raise ValueError(
-                f"Sinkhorn broke down at epsilon={epsilon:.3g} (non-finite potentials); use a "
-                "larger epsilon."
-            )
-        if error > self.tol:
-            warnings.warn(
-                f"Sinkhorn did not converge in max_iter={self.max_iter} iterations at "
-                f"epsilon={epsilon:.3g} (marginal error {error:.2e} > tol={self.tol:g}). "
-                "Increase max_iter, or use a larger epsilon, which converges faster.",
-                ConvergenceWarning,
-                stacklevel=4,
-            )
+        check_potentials(potential, error, epsilon, self.tol, self.max_iter)
         return potential, n_iter
 
     # ------------------------------------------------------------ the map
@@ -558,15 +570,27 @@ def _evaluate_map(bmap, knots, X, **what):
     return out
 
 
-def _uncentred_cost(centred_cost, x_centre, y_centre, y_mean):
-    """The exact cost of the uncentred clouds from that of the clouds centred at the means used.
-
-    Shifting the clouds by ``c = x_centre - y_centre`` leaves the plan unchanged; with
-    ``D = x - y`` and ``sum P D = mean_x - mean_y``,
-    ``sum P |D - c|^2 = cost - 2 <mean_x - mean_y, c> + |c|^2``.
-    """
-    shift = x_centre - y_centre
-    return centred_cost + float(2.0 * (x_centre - y_mean) @ shift - shift @ shift)
+def _fitted_state(bmap, Y, name, cost, n_iter, cov_x, cov_y, knots):
+    """The fitted attributes, set together at the end of ``fit``."""
+    return {
+        "reference_samples_": Y,
+        "dual_potential_": bmap.potential,
+        "epsilon_": float(bmap.epsilon),
+        "location_": bmap.x_centre,
+        "reference_location_": bmap.y_centre,
+        "linear_part_": bmap.linear,
+        "transport_cost_": cost,
+        "n_iter_": int(n_iter),
+        # Fitted state read by the methods (set_params after fit must not leak in).
+        "_fitted_reference": name,
+        "_map_points": bmap.points,
+        "_tail_root": bmap.tail_root,
+        "_tail_radius": bmap.tail_radius,
+        # Initial guess for inverse_transform: the inverse of the Gaussian (Bures) map.
+        "_inverse_start": np.linalg.inv(bures_map(cov_x, cov_y)),
+        "_reference_spread": float(np.sqrt(np.trace(cov_y))),
+        "_knots": knots,
+    }
 
 
 def _check_finite(X, name):

@@ -19,3 +19,14 @@ def exact_potential(Xc, Yc):
     total = float(np.sum(plan * cost))
     v = np.asarray(log["v"], dtype=np.float64)
     return v - np.einsum("ij,ij->i", Yc, Yc), total
+
+
+def uncentred_cost(centred_cost, x_centre, y_centre, y_mean):
+    """The exact cost of the uncentred clouds from that of the clouds centred at the means used.
+
+    Shifting the clouds by ``c = x_centre - y_centre`` leaves the plan unchanged; with
+    ``D = x - y`` and ``sum P D = mean_x - mean_y``,
+    ``sum P |D - c|^2 = cost - 2 <mean_x - mean_y, c> + |c|^2``.
+    """
+    shift = x_centre - y_centre
+    return centred_cost + float(2.0 * (x_centre - y_mean) @ shift - shift @ shift)

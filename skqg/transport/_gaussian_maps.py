@@ -92,7 +92,11 @@ def floored_covariance(centred):
     Constant features (zero variance) would make the Gaussian maps singular; the floor keeps
     them finite without changing any well-conditioned covariance.
     """
-    cov = centred.T @ centred / len(centred)
+    return floor_eigenvalues(centred.T @ centred / len(centred))
+
+
+def floor_eigenvalues(cov):
+    """``cov`` with its eigenvalues floored at ``1e-12`` times the largest (see above)."""
     values, vectors = np.linalg.eigh(cov)
     top = max(float(values[-1]), np.finfo(np.float64).tiny)
     floor = top * 1e-12
@@ -122,6 +126,11 @@ def linear_part_and_tail(Xc, cov_x, cov_y, epsilon):
     (``B + W^2`` is the Bures map).
     """
     linear = entropic_bias_correction(cov_x, cov_y, epsilon)
-    tail_root = _spd.sqrtm(entropic_gaussian_map(cov_x, cov_y, epsilon))
+    tail_root = tail_metric_root(cov_x, cov_y, epsilon)
     tail_radius = float(np.max(np.linalg.norm(Xc @ tail_root, axis=1)))
     return linear, tail_root, tail_radius
+
+
+def tail_metric_root(cov_x, cov_y, epsilon):
+    """The tail's metric root ``W = M_eps^(1/2)`` (``M_eps`` the entropic Gaussian map)."""
+    return _spd.sqrtm(entropic_gaussian_map(cov_x, cov_y, epsilon))
