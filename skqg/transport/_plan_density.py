@@ -114,8 +114,8 @@ class TransportPlanDensity(DensityMixin, BaseEstimator):
     >>> from skqg.transport import TransportPlanDensity
     >>> X, _ = make_moons(600, noise=0.05, random_state=0)
     >>> model = TransportPlanDensity(random_state=0).fit(X[:400])
-    >>> bool(model.score(X[400:]) > 0.0)
-    True
+    >>> round(model.score(X[400:]), 1)  # held-out log-likelihood, nats per sample
+    -0.4
     >>> model.sample(3, random_state=0).shape
     (3, 2)
     """
