@@ -84,7 +84,7 @@ class TransportPlanDensity(DensityMixin, BaseEstimator):
         parameter was ``"auto"``. The regularisations are tried from the largest down and the
         search stops at the first whose best score falls below the best so far (the
         likelihood is unimodal in ``epsilon``): rows it did not reach are NaN. The search's
-        Sinkhorn solves stop at a marginal error of ``max(tol, 1e-3)``.
+        Sinkhorn solves stop at a marginal error of ``max(tol, 1e-2)``.
     epsilon_grid_ : ndarray of shape (n_epsilons,)
         The candidate regularisations (rows of ``cv_scores_``).
     bandwidth_grid_ : ndarray of shape (n_bandwidths,)
