@@ -174,3 +174,18 @@ def test_bad_input_and_failed_fit_keeps_the_model(moons, params, X, message):
     with pytest.raises(ValueError, match=message):
         fitted.set_params(**params).fit(X)
     np.testing.assert_array_equal(fitted.score_samples(X_test), before)
+
+
+def test_bad_input_to_a_fitted_model(moons):
+    X, X_test = moons
+    model = TransportPlanDensity(epsilon=0.05, bandwidth=0.1, random_state=0).fit(X)
+    bad = X_test.copy()
+    bad[2, 0] = np.inf
+    with pytest.raises(ValueError, match=r"inf"):
+        model.score_samples(bad)
+    with pytest.raises(ValueError, match="features"):
+        model.score_samples(X_test[:, :1])
+    with pytest.raises(ValueError, match="n_samples"):
+        model.sample(0)
+    with pytest.raises(ValueError, match="bandwidth"):
+        TransportPlanDensity(bandwidth=-1.0).fit(X)

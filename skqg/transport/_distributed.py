@@ -20,10 +20,10 @@ import numpy as np
 from skqg.transport._gaussian_maps import (
     entropic_bias_correction,
     floor_eigenvalues,
-    floored_covariance,
+    reference_side_moments,
     tail_metric_root,
 )
-from skqg.transport._references import BOUNDED_REFERENCES, reference_moments
+from skqg.transport._references import BOUNDED_REFERENCES
 from skqg.transport._sinkhorn import RUNG_TOL, SourceSide, ladder, single_precision, solve
 
 
@@ -302,11 +302,7 @@ def fit_map_on_cluster(X, Y, name, epsilon_of, *, tol, max_iter, callback=None):
         )
     x_centre, cov_x = dask_moments(X)
     cov_x = floor_eigenvalues(cov_x)
-    if name is not None:
-        y_centre, cov_y = reference_moments(name, d)
-    else:
-        y_centre = Y.mean(axis=0)
-        cov_y = floored_covariance(Y - y_centre)
+    y_centre, cov_y = reference_side_moments(Y, name, d)
     epsilon = epsilon_of(cov_x, cov_y, n, max(len(Y), 2), d)
     Xc = X - x_centre
     Yc = np.ascontiguousarray(Y - y_centre)

@@ -110,13 +110,16 @@ def gaussian_moments(X, Y, name):
     """Means and (floored) covariances of the data and of the reference."""
     x_centre = X.mean(axis=0)
     cov_x = floored_covariance(X - x_centre)
+    return (x_centre, cov_x, *reference_side_moments(Y, name, X.shape[1]))
+
+
+def reference_side_moments(Y, name, n_features):
+    """Mean and (floored) covariance of the reference: exact for a named law, else of ``Y``."""
     if name is not None:
         # The reference's moments are known exactly: no sampling error in the Gaussian part.
-        y_centre, cov_y = reference_moments(name, X.shape[1])
-    else:
-        y_centre = Y.mean(axis=0)
-        cov_y = floored_covariance(Y - y_centre)
-    return x_centre, cov_x, y_centre, cov_y
+        return reference_moments(name, n_features)
+    y_centre = Y.mean(axis=0)
+    return y_centre, floored_covariance(Y - y_centre)
 
 
 def linear_part_and_tail(Xc, cov_x, cov_y, epsilon):
