@@ -11,7 +11,11 @@ training samples per second of each, measured alternately, and their ratio.
 Goal 3, partition function: AIS against exact enumeration at 16 hidden units on the trained
 digits model, over several seeds, with the reported standard errors.
 
-Run ``python benchmarks/bench_rbm.py`` (``--quick`` for a smoke run).
+Goals A (scikit-learn's RBM pipeline example), B (stable training on a panel) and C (time to
+likelihood, cost per update against its matrix products, threads) are issue 16's; they live in
+``_rbm_goals.py``.
+
+Run ``python benchmarks/bench_rbm.py`` (``--quick`` for a smoke run, ``--goal B`` for one goal).
 """
 
 import argparse
@@ -19,6 +23,7 @@ import platform
 import time
 
 import numpy as np
+from _rbm_goals import goal_pipeline, goal_stability, goal_time_to_likelihood, goal_update_cost
 from _report import SUMMARY, print_summary, record
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
@@ -168,7 +173,10 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     parser.add_argument(
-        "--goal", choices=["1", "2", "3", "all"], default="all", help="which goal to run"
+        "--goal",
+        choices=["1", "2", "3", "A", "B", "C", "all"],
+        default="all",
+        help="which goal to run",
     )
     args = parser.parse_args(argv)
     print(f"{time.strftime('%Y-%m-%d')} {platform.node()} {platform.processor() or ''}")
@@ -180,6 +188,13 @@ def main(argv=None):
         goal_throughput(args.quick)
     if args.goal in ("3", "all"):
         goal_partition(model, args.quick, 2 if args.quick else 10)
+    if args.goal in ("A", "all"):
+        goal_pipeline(seeds)
+    if args.goal in ("B", "all"):
+        goal_stability(seeds, args.quick)
+    if args.goal in ("C", "all"):
+        goal_time_to_likelihood(digits(), sklearn_log_likelihood, seeds, args.quick)
+        goal_update_cost(args.quick)
     print_summary(10)
 
 

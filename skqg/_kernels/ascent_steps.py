@@ -13,7 +13,7 @@ from skqg._kernels.parallel_policy import parallel_pays
 
 
 @njit(cache=True, inline="always")
-def _update_row(i, param, grad, first, second, rate, momentum, beta2, epsilon, decay, l1, adam):
+def update_row(i, param, grad, first, second, rate, momentum, beta2, epsilon, decay, l1, adam):
     for j in range(param.shape[1]):
         w = param[i, j]
         g = grad[i, j] - decay * w
@@ -34,13 +34,13 @@ def _update_row(i, param, grad, first, second, rate, momentum, beta2, epsilon, d
 @njit(cache=True)
 def _update_serial(param, grad, first, second, rate, momentum, beta2, epsilon, decay, l1, adam):
     for i in range(param.shape[0]):
-        _update_row(i, param, grad, first, second, rate, momentum, beta2, epsilon, decay, l1, adam)
+        update_row(i, param, grad, first, second, rate, momentum, beta2, epsilon, decay, l1, adam)
 
 
 @njit(parallel=True, cache=True)
 def _update_parallel(param, grad, first, second, rate, momentum, beta2, epsilon, decay, l1, adam):
     for i in prange(param.shape[0]):
-        _update_row(i, param, grad, first, second, rate, momentum, beta2, epsilon, decay, l1, adam)
+        update_row(i, param, grad, first, second, rate, momentum, beta2, epsilon, decay, l1, adam)
 
 
 def ascent_step(param, grad, first, second, *, rate, momentum, beta2, epsilon, decay, l1, adam):

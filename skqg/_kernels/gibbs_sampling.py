@@ -21,6 +21,7 @@ import math
 import numpy as np
 from numba import njit, prange, uint64
 
+from skqg._kernels.fast_math import fast_exp
 from skqg._kernels.parallel_policy import parallel_pays
 from skqg._kernels.random_streams import seed_state, uniform
 
@@ -97,35 +98,51 @@ def _between_blas(field):
     return parallel_pays(field.shape[0], field.shape[1], between_blas=True)
 
 
-@njit(cache=True, inline="always")
-def _sample_row(i, field, bias, scale, noise_scale, kind, seed, mean, sample):
+@njit(cache=True, inline="always", error_model="numpy")
+def logistic(x):
+    """``1 / (1 + exp(-x))`` through the branch-free :func:`fast_exp`: a loop over it vectorises
+    (relative error a few ulp; 0 and 1 at the extremes, NaN stays NaN)."""
+    return 1.0 / (1.0 + fast_exp(-x))
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def sample_row(i, field, bias, scale, noise_scale, kind, seed, mean, sample):
+    """Means and one draw of row ``i`` of a layer, from the stream of ``(seed, i)``.
+
+    The means are computed in one loop (vectorised for Bernoulli units) and compared with the
+    uniform draws in a second, so only the generator runs serially. ``mean`` may be ``field``.
+    """
     state = np.empty(4, dtype=np.uint64)
     _row_state(seed, i, state)
-    for j in range(field.shape[1]):
-        if kind == KIND_GAUSSIAN:
+    n_units = field.shape[1]
+    if kind == KIND_GAUSSIAN:
+        for j in range(n_units):
             mu = field[i, j] + bias[j]
             mean[i, j] = mu
             sample[i, j] = mu + noise_scale * _standard_normal(state)
-        elif kind == KIND_SPIN:
-            x = scale * (field[i, j] + bias[j])
-            mean[i, j] = math.tanh(x)
-            sample[i, j] = 1.0 if uniform(state) < sigmoid(2.0 * x) else -1.0
-        else:
-            p = sigmoid(scale * (field[i, j] + bias[j]))
-            mean[i, j] = p
-            sample[i, j] = 1.0 if uniform(state) < p else 0.0
+    elif kind == KIND_SPIN:
+        for j in range(n_units):
+            mean[i, j] = math.tanh(scale * (field[i, j] + bias[j]))
+        # P(+1) = sigmoid(2x) = (1 + tanh x) / 2.
+        for j in range(n_units):
+            sample[i, j] = 1.0 if 2.0 * uniform(state) < 1.0 + mean[i, j] else -1.0
+    else:
+        for j in range(n_units):
+            mean[i, j] = logistic(scale * (field[i, j] + bias[j]))
+        for j in range(n_units):
+            sample[i, j] = 1.0 if uniform(state) < mean[i, j] else 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _sample_layer_serial(field, bias, scale, noise_scale, kind, seed, mean, sample):
     for i in range(field.shape[0]):
-        _sample_row(i, field, bias, scale, noise_scale, kind, seed, mean, sample)
+        sample_row(i, field, bias, scale, noise_scale, kind, seed, mean, sample)
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, error_model="numpy")
 def _sample_layer_parallel(field, bias, scale, noise_scale, kind, seed, mean, sample):
     for i in prange(field.shape[0]):
-        _sample_row(i, field, bias, scale, noise_scale, kind, seed, mean, sample)
+        sample_row(i, field, bias, scale, noise_scale, kind, seed, mean, sample)
 
 
 def sample_layer(field, bias, scale, noise_scale, kind, seed, mean, sample):

@@ -1,6 +1,5 @@
 """RBMCoarseGrainer: a restricted Boltzmann machine as a learned coarse-graining."""
 
-import hashlib
 import time
 from numbers import Integral, Real
 from typing import ClassVar
@@ -38,20 +37,19 @@ from skqg.rbm._partition import (
     MAX_AUTO_ENUMERATION,
     compute_log_partition,
     enumerated_layer_size,
+    model_fingerprint,
     resolve_partition_method,
+    seed_cache_key,
 )
 from skqg.rbm._training import (
-    TEMPERING_BETAS,
     GradientAscent,
     cd_statistics,
     data_statistics,
     exact_statistics,
-    pcd_statistics,
-    tempering_statistics,
+    persistent_chains,
+    persistent_epoch,
+    retune_ladder,
 )
-
-# Persistent chains when n_chains is None: at least this many, and at least one per batch row.
-_MIN_CHAINS = 50
 
 
 class RBMCoarseGrainer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -72,11 +70,15 @@ class RBMCoarseGrainer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         Visible unit type: ``"bernoulli"`` takes values in {0, 1} (values in [0, 1] are
         accepted as mean-field input), ``"spin"`` takes Ising spins in {-1, +1},
         ``"gaussian"`` real values with unit variance (standardise the data first).
-    method : {"cd", "pcd", "pt", "exact"}, default="pcd"
-        How the model term of the gradient is estimated: ``"cd"`` runs ``k`` Gibbs sweeps
-        from the mini-batch (CD-k); ``"pcd"`` keeps ``n_chains`` persistent chains;
-        ``"pt"`` keeps persistent chains at 10 inverse temperatures from 1 to 0.1 and swaps
-        neighbours (for multimodal models such as the ordered Ising phase); ``"exact"``
+    method : {"pt", "pcd", "cd", "exact"}, default="pt"
+        How the model term of the gradient is estimated: ``"pt"`` (parallel tempering) keeps
+        ``n_chains`` persistent chains at each of ``n_temperatures`` inverse temperatures
+        from 1 down to 0.1 and exchanges neighbours' states, so the chains cross between the
+        modes of multimodal laws (bars and stripes, the ordered Ising phase); ``"pcd"`` keeps
+        persistent chains at the model's temperature only: about ``n_temperatures`` times
+        cheaper per update, as good on unimodal data, but its likelihood can fall with more
+        epochs when the chains stay in one mode; ``"cd"`` runs ``k`` Gibbs sweeps from the
+        mini-batch (CD-k); ``"exact"``
         enumerates the smaller binary layer (at most 20 units; hidden units for Gaussian
         visible units), which gives the exact gradient. Each ``exact`` update enumerates
         2**n states (about 0.1 s at 16 x 64 units), so give it large batches, e.g. the whole
@@ -86,10 +88,13 @@ class RBMCoarseGrainer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
     solver : {"adam", "sgd"}, default="adam"
         ``"adam"`` scales each step by running moment estimates of the gradient (Kingma &
         Ba 2015), with ``momentum`` as the first-moment decay; ``"sgd"`` is classical momentum.
-    learning_rate : float, default=0.03
-        Initial step size. In ``fit`` it decays linearly over the epochs, ending at
-        ``learning_rate / n_iter``: large early steps, then averaging out the gradient noise
-        of the sampled model term. ``partial_fit`` uses it unchanged.
+    learning_rate : float or "auto", default="auto"
+        Initial step size. ``"auto"`` is ``0.3 / max(n_components, 10)`` for ``solver="adam"``
+        (Adam moves every weight by about the step size, and a visible unit's field sums
+        ``n_components`` weights, so the step is scaled by that fan-in) and ``0.06`` for
+        ``"sgd"`` (scikit-learn's example setting). In ``fit`` it decays linearly over the
+        epochs, ending at ``learning_rate / n_iter``: large early steps, then averaging out the
+        gradient noise of the sampled model term. ``partial_fit`` uses it unchanged.
     batch_size : int, default=10
         Rows per mini-batch.
     n_iter : int, default=20
@@ -105,6 +110,10 @@ class RBMCoarseGrainer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         Persistent chains for ``pcd`` and ``pt`` (per temperature); ``None`` means
         ``max(batch_size, 50)``: many chains per small batch keep the model term's noise down.
         Ignored by ``cd`` (chains start at the batch) and ``exact``.
+    n_temperatures : int, default=4
+        Replicas of the ``pt`` ladder, the model included (at least 2). Its hottest inverse
+        temperature is 0.1; the rungs between move after each epoch toward equal exchange
+        rates between neighbours (see ``betas_``). Ignored by the other methods.
     random_state : int, RandomState instance or None, default=None
         Controls initialisation, mini-batch order, Gibbs sampling and annealed importance
         sampling. Pass an int for reproducible results (independent of ``n_jobs``).
@@ -122,9 +131,17 @@ class RBMCoarseGrainer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         Hidden biases ``b``.
     intercept_visible_ : ndarray of shape (n_features,)
         Visible biases ``a``.
-    h_samples_ : ndarray of shape (n_chains, n_components) or (10, n_chains, n_components)
+    h_samples_ : ndarray of shape (n_chains, n_components) or (n_temperatures, n_chains, \
+n_components)
         Hidden states of the persistent chains (``pcd``; per temperature for ``pt``); empty
         for ``cd`` and ``exact``.
+    betas_ : ndarray of shape (n_temperatures,)
+        Inverse temperatures of the ``pt`` replicas (``betas_[0] = 1``, the model); ``[1.0]``
+        for the other methods.
+    swap_rates_ : ndarray of shape (n_temperatures - 1,)
+        Fraction of accepted exchanges between neighbouring ``pt`` replicas in the last epoch
+        (empty for the other methods). Rates near 0 mean the ladder is too coarse for the
+        model: raise ``n_temperatures``.
     n_iter_ : int
         Epochs run by ``fit``, plus one per ``partial_fit`` call.
     random_state_ : RandomState
@@ -171,13 +188,14 @@ class RBMCoarseGrainer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         "method": [StrOptions({"cd", "pcd", "pt", "exact"})],
         "k": [Interval(Integral, 1, None, closed="left")],
         "solver": [StrOptions({"adam", "sgd"})],
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "n_iter": [Interval(Integral, 0, None, closed="left")],
         "momentum": [Interval(Real, 0, 1, closed="left")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "l1": [Interval(Real, 0, None, closed="left")],
         "n_chains": [Interval(Integral, 1, None, closed="left"), None],
+        "n_temperatures": [Interval(Integral, 2, None, closed="left")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "n_jobs": [Integral, None],
@@ -188,16 +206,17 @@ class RBMCoarseGrainer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         n_components=256,
         *,
         visible="bernoulli",
-        method="pcd",
+        method="pt",
         k=1,
         solver="adam",
-        learning_rate=0.03,
+        learning_rate="auto",
         batch_size=10,
         n_iter=20,
         momentum=0.5,
         weight_decay=1e-4,
         l1=0.0,
         n_chains=None,
+        n_temperatures=4,
         random_state=None,
         verbose=0,
         n_jobs=None,
@@ -214,6 +233,7 @@ class RBMCoarseGrainer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         self.weight_decay = weight_decay
         self.l1 = l1
         self.n_chains = n_chains
+        self.n_temperatures = n_temperatures
         self.random_state = random_state
         self.verbose = verbose
         self.n_jobs = n_jobs
@@ -255,27 +275,22 @@ class RBMCoarseGrainer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         self._optimizer_state = GradientAscent.initial_state(
             (self.components_, self.intercept_visible_, self.intercept_hidden_)
         )
-        n_chains = max(self.batch_size, _MIN_CHAINS) if self.n_chains is None else self.n_chains
-        if self.method == "pcd":
-            shape = (n_chains, self.n_components)
-        elif self.method == "pt":
-            shape = (len(TEMPERING_BETAS), n_chains, self.n_components)
-        else:
-            shape = (0, self.n_components)
-        self.h_samples_ = np.zeros(shape, dtype=dtype)
+        self.h_samples_, self.betas_ = persistent_chains(self, dtype)
+        self.swap_rates_ = np.full(len(self.betas_) - 1, np.nan)
         self.n_iter_ = 0
+
+    def _learning_rate(self):
+        if self.learning_rate != "auto":
+            return self.learning_rate
+        return 0.3 / max(self.n_components, 10) if self.solver == "adam" else 0.06
 
     def _update(self, V, optimizer, rng):
         W, a, b = self.components_, self.intercept_visible_, self.intercept_hidden_
         positive = data_statistics(V, W, b)
         if self.method == "exact":
             negative = exact_statistics(W, a, b, self._kind)
-        elif self.method == "cd":
-            negative = cd_statistics(V, W, a, b, self._kind, self.k, rng)
-        elif self.method == "pcd":
-            negative = pcd_statistics(self.h_samples_, W, a, b, self._kind, self.k, rng)
         else:
-            negative = tempering_statistics(self.h_samples_, W, a, b, self._kind, self.k, rng)
+            negative = cd_statistics(V, W, a, b, self._kind, self.k, rng)
         optimizer.step(W, a, b, positive, negative)
 
     def _run_epoch(self, X, rng, learning_rate):
@@ -289,8 +304,13 @@ class RBMCoarseGrainer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         )
         n_samples = X.shape[0]
         order = rng.permutation(n_samples)
-        for start in range(0, n_samples, self.batch_size):
-            self._update(X[order[start : start + self.batch_size]], optimizer, rng)
+        if self.method in ("pcd", "pt"):
+            attempts, accepts = persistent_epoch(self, X, order, optimizer, rng, self.betas_)
+            self.swap_rates_ = accepts / np.maximum(attempts, 1)
+            self.betas_ = retune_ladder(self.betas_, attempts, accepts)
+        else:
+            for start in range(0, n_samples, self.batch_size):
+                self._update(X[order[start : start + self.batch_size]], optimizer, rng)
         if not np.all(np.isfinite(self.components_)):
             raise FloatingPointError(
                 "Training diverged (non-finite weights); lower learning_rate or momentum"
@@ -339,7 +359,7 @@ class RBMCoarseGrainer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
                 # The step size decays linearly over fit, ending at 1 / n_iter of its start:
                 # large early steps, then averaging out the gradient noise.
                 decay = 1.0 - epoch / self.n_iter
-                self._run_epoch(X, rng, self.learning_rate * decay)
+                self._run_epoch(X, rng, self._learning_rate() * decay)
                 self._report(X, began)
         self._partition_cache = {}
         return self
@@ -368,7 +388,7 @@ class RBMCoarseGrainer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             self.random_state_ = check_random_state(self.random_state)
             self._initialise(X, self.random_state_)
         with numba_threads(self.n_jobs):
-            self._run_epoch(X, self.random_state_, self.learning_rate)
+            self._run_epoch(X, self.random_state_, self._learning_rate())
         self._partition_cache = {}
         return self
 
@@ -524,7 +544,8 @@ class RBMCoarseGrainer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         W, a, b = self.components_, self.intercept_visible_, self.intercept_hidden_
         method = resolve_partition_method(method, W.shape[1], W.shape[0], self._kind)
         seed_source = self.random_state if random_state is None else random_state
-        key = (self._fingerprint(), method, n_runs, n_betas, _seed_key(seed_source))
+        fingerprint = model_fingerprint(W, a, b, self.visible)
+        key = (fingerprint, method, n_runs, n_betas, seed_cache_key(seed_source))
         cache = self.__dict__.setdefault("_partition_cache", {})
         if key not in cache:
             with numba_threads(self.n_jobs):
@@ -532,13 +553,6 @@ class RBMCoarseGrainer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
                     W, a, b, self._kind, method, n_runs=n_runs, n_betas=n_betas, seed=seed_source
                 )
         return cache[key]
-
-    def _fingerprint(self):
-        digest = hashlib.blake2b(digest_size=16)
-        for array in (self.components_, self.intercept_visible_, self.intercept_hidden_):
-            digest.update(np.ascontiguousarray(array).tobytes())
-        digest.update(self.visible.encode())
-        return digest.hexdigest()
 
     def score_samples(self, X):
         """Log-likelihood log p(v) of each row, in nats: -F(v) - log Z.
@@ -584,10 +598,3 @@ class RBMCoarseGrainer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         tags.input_tags.sparse = True
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
-
-
-def _seed_key(random_state):
-    # Integers and None are stable cache keys; a RandomState is keyed by identity.
-    if random_state is None or isinstance(random_state, Integral):
-        return random_state
-    return id(random_state)

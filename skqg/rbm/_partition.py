@@ -11,6 +11,8 @@ log-ratios of successive unnormalised laws; ``log Z = log Z_0 + log mean exp(log
 standard error comes from the delta method on the weights' sample variance.
 """
 
+import hashlib
+from numbers import Integral
 from typing import NamedTuple
 
 import numpy as np
@@ -180,3 +182,19 @@ def compute_log_partition(W, a, b, kind, method, *, n_runs, n_betas, seed):
         W, a, b, kind, n_runs=n_runs, betas=default_betas(n_betas), seeds=chunk_seeds(seed, n_runs)
     )
     return LogPartition(log_z, std_err, method)
+
+
+def model_fingerprint(W, a, b, visible):
+    """A digest of the parameters: cached partition functions are valid while it is unchanged."""
+    digest = hashlib.blake2b(digest_size=16)
+    for array in (W, a, b):
+        digest.update(np.ascontiguousarray(array).tobytes())
+    digest.update(visible.encode())
+    return digest.hexdigest()
+
+
+def seed_cache_key(random_state):
+    """A cache key for a seed: integers and None by value, a RandomState by identity."""
+    if random_state is None or isinstance(random_state, Integral):
+        return random_state
+    return id(random_state)

@@ -6,9 +6,14 @@ means given each row); the model term comes from one of:
 
 * ``cd``: chains started at the mini-batch, ``k`` Gibbs sweeps (contrastive divergence);
 * ``pcd``: persistent chains carried across updates (Tieleman 2008);
-* ``pt``: persistent chains at a ladder of inverse temperatures with replica swaps
-  (Desjardins et al. 2010), for multimodal models;
+* ``pt``: persistent chains at a ladder of inverse temperatures with replica exchanges
+  (Desjardins et al. 2010), for multimodal models; the ladder's rungs move to equalise the
+  exchange rates between neighbours (:func:`retune_ladder`);
 * ``exact``: enumeration of the smaller layer (:func:`skqg.rbm._partition.exact_model_moments`).
+
+``cd`` and ``exact`` run one NumPy update per mini-batch (:class:`GradientAscent`); ``pcd`` and
+``pt`` run a whole epoch in one compiled call (:func:`persistent_epoch`, with the same update
+rule in :mod:`skqg._kernels.pcd_training`).
 """
 
 from typing import NamedTuple
@@ -17,17 +22,16 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.extmath import safe_sparse_dot
 
-from skqg._kernels import ascent_steps
-from skqg.rbm._layers import (
-    hidden_means,
-    joint_energy,
-    sample_hidden,
-    sample_visible,
-)
+from skqg._kernels import ascent_steps, parallel_policy, pcd_training
+from skqg._parallel import SEED_BOUND
+from skqg.rbm._layers import hidden_means, sample_hidden, sample_visible
 from skqg.rbm._partition import exact_model_moments
 
-# Inverse temperatures of the parallel-tempering replicas; index 0 is the model itself.
-TEMPERING_BETAS = np.linspace(1.0, 0.1, 10)
+# Persistent chains when n_chains is None: at least this many, and at least one per batch row.
+MIN_CHAINS = 50
+# The hottest replica of the parallel-tempering ladder; its other rungs adapt to the exchange
+# rates (see retune_ladder).
+HOTTEST_BETA = 0.1
 
 
 class Statistics(NamedTuple):
@@ -91,43 +95,6 @@ def cd_statistics(V, W, a, b, kind, k, rng):
         _, V = sample_visible(H, W, a, kind, rng)
         means, H = sample_hidden(V, W, b, rng)
     return sample_statistics(V, means)
-
-
-def pcd_statistics(chains, W, a, b, kind, k, rng):
-    """Model term by persistent chains; ``chains`` holds hidden states and is advanced in place."""
-    H = chains
-    for _ in range(k):
-        _, V = sample_visible(H, W, a, kind, rng)
-        means, H = sample_hidden(V, W, b, rng)
-    chains[...] = H
-    return sample_statistics(V, means)
-
-
-def tempering_statistics(chains, W, a, b, kind, k, rng, betas=TEMPERING_BETAS):
-    """Model term by parallel tempering.
-
-    ``chains`` has shape (n_betas, n_chains, n_hidden) and holds the hidden states of each
-    replica; it is advanced in place. After ``k`` Gibbs sweeps at every inverse temperature,
-    neighbouring replicas exchange states with the Metropolis probability
-    min(1, exp((beta_i - beta_j)(E_i - E_j))) on the joint energies; even and odd pairs alternate
-    by a coin flip so the swap move is symmetric.
-    """
-    n_betas = len(betas)
-    visible = [None] * n_betas
-    means = [None] * n_betas
-    for t, beta in enumerate(betas):
-        H = chains[t]
-        for _ in range(k):
-            _, visible[t] = sample_visible(H, W, a, kind, rng, beta=beta)
-            means[t], H = sample_hidden(visible[t], W, b, rng, beta=beta)
-        chains[t] = H
-    statistics = sample_statistics(visible[0], means[0])
-    energies = [joint_energy(visible[t], chains[t], W, a, b, kind) for t in range(n_betas)]
-    for t in range(rng.randint(2), n_betas - 1, 2):
-        log_ratio = (betas[t] - betas[t + 1]) * (energies[t] - energies[t + 1])
-        swap = np.log(rng.uniform(size=log_ratio.shape)) < log_ratio
-        chains[t, swap], chains[t + 1, swap] = chains[t + 1, swap], chains[t, swap].copy()
-    return statistics
 
 
 def exact_statistics(W, a, b, kind):
@@ -196,3 +163,103 @@ class GradientAscent:
                 l1=self.l1 if penalised else 0.0,
                 adam=adam,
             )
+
+
+def persistent_epoch(estimator, X, order, optimizer, rng, betas):
+    """One epoch of persistent-chain updates of ``estimator`` in a single compiled call.
+
+    ``betas`` holds the replicas' inverse temperatures (``[1.0]`` for PCD). Returns the
+    exchange attempts and acceptances per neighbouring pair of replicas.
+    """
+    W, a, b = estimator.components_, estimator.intercept_visible_, estimator.intercept_hidden_
+    if sp.issparse(X):
+        csr = X.astype(W.dtype)
+        empty = np.empty((0, W.shape[1]), dtype=W.dtype)
+        data = (empty, csr.data, csr.indices.astype(np.int64), csr.indptr.astype(np.int64))
+    else:
+        none = np.empty(0, dtype=np.int64)
+        data = (np.ascontiguousarray(X, dtype=W.dtype), none.astype(W.dtype), none, none)
+    data = (*data, order.astype(np.int64), sp.issparse(X))
+    batches = pcd_training.n_batches(X.shape[0], estimator.batch_size)
+    size = (batches, pcd_training.n_seeds(len(betas), estimator.k))
+    seeds = rng.randint(0, SEED_BOUND, size=size, dtype=np.int64)
+    state = optimizer.state
+    moments = tuple(
+        buffer for pair in zip(state["first"], state["second"], strict=True) for buffer in pair
+    )
+    hyper = (
+        optimizer.learning_rate,
+        optimizer.momentum,
+        optimizer.BETA2,
+        optimizer.EPSILON,
+        optimizer.weight_decay,
+        optimizer.l1,
+        optimizer.solver == "adam",
+    )
+    chains = estimator.h_samples_.reshape(len(betas), -1, W.shape[0])
+    swaps = (np.zeros(len(betas) - 1, dtype=np.int64), np.zeros(len(betas) - 1, dtype=np.int64))
+    parallel = parallel_policy.parallel_pays(
+        chains.shape[0] * chains.shape[1], W.shape[1], between_blas=True
+    )
+    pcd_training.persistent_epoch(
+        data,
+        (W, a, b, chains),
+        moments,
+        hyper,
+        estimator._kind,
+        seeds,
+        np.asarray(betas, dtype=np.float64),
+        swaps,
+        estimator.batch_size,
+        state["step"],
+        parallel=parallel,
+    )
+    state["step"] += batches
+    return swaps
+
+
+def initial_ladder(n_temperatures):
+    """Inverse temperatures from 1 (the model) down to ``HOTTEST_BETA``, evenly in log."""
+    return np.geomspace(1.0, HOTTEST_BETA, n_temperatures)
+
+
+def retune_ladder(betas, attempts, accepts):
+    """Move the inner rungs of a tempering ladder toward equal exchange rates.
+
+    The log-spacing of each neighbouring pair grows where exchanges are accepted more often
+    than on average and shrinks where they are accepted less (the feedback of Vousden, Farr &
+    Mandel 2016, applied once per epoch); the end points stay. Rates are smoothed by one
+    pseudo-count each way, so an epoch with few attempts moves the ladder little.
+
+    Parameters
+    ----------
+    betas : ndarray of shape (n_temperatures,)
+        Decreasing inverse temperatures, ``betas[0] = 1``.
+    attempts, accepts : ndarray of int, shape (n_temperatures - 1,)
+        Exchange attempts and acceptances of each neighbouring pair over the epoch.
+
+    Returns
+    -------
+    ndarray of shape (n_temperatures,)
+    """
+    if len(betas) < 3:
+        return betas
+    rates = (accepts + 1.0) / (attempts + 2.0)
+    gaps = -np.diff(np.log(betas)) * np.exp(rates - rates.mean())
+    gaps *= np.log(betas[0] / betas[-1]) / gaps.sum()
+    return betas[0] * np.exp(-np.concatenate([[0.0], np.cumsum(gaps)]))
+
+
+def persistent_chains(estimator, dtype):
+    """Zero hidden states of the persistent chains and the ladder's inverse temperatures.
+
+    Shapes: ``(n_chains, n_hidden)`` and ``[1.0]`` for ``pcd``; ``(n_temperatures, n_chains,
+    n_hidden)`` and :func:`initial_ladder` for ``pt``; no chains for ``cd`` and ``exact``.
+    """
+    n_chains = estimator.n_chains or max(estimator.batch_size, MIN_CHAINS)
+    n_hidden = estimator.n_components
+    if estimator.method == "pt":
+        ladder = initial_ladder(estimator.n_temperatures)
+        return np.zeros((len(ladder), n_chains, n_hidden), dtype=dtype), ladder
+    shape = (n_chains, n_hidden) if estimator.method == "pcd" else (0, n_hidden)
+    return np.zeros(shape, dtype=dtype), np.ones(1)
