@@ -31,13 +31,13 @@ def update_row(i, param, grad, first, second, rate, momentum, beta2, epsilon, de
             param[i, j] = w + m
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _update_serial(param, grad, first, second, rate, momentum, beta2, epsilon, decay, l1, adam):
     for i in range(param.shape[0]):
         update_row(i, param, grad, first, second, rate, momentum, beta2, epsilon, decay, l1, adam)
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, error_model="numpy")
 def _update_parallel(param, grad, first, second, rate, momentum, beta2, epsilon, decay, l1, adam):
     for i in prange(param.shape[0]):
         update_row(i, param, grad, first, second, rate, momentum, beta2, epsilon, decay, l1, adam)

@@ -23,7 +23,7 @@ from numba import njit, prange, uint64
 
 from skqg._kernels.fast_math import fast_exp
 from skqg._kernels.parallel_policy import parallel_pays
-from skqg._kernels.random_streams import seed_state, uniform
+from skqg._kernels.random_streams import next_uint64, seed_state, uniform
 
 KIND_BERNOULLI = 0
 KIND_SPIN = 1
@@ -32,6 +32,8 @@ KIND_GAUSSIAN = 2
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 _MIX1 = uint64(0xBF58476D1CE4E5B9)
 _MIX2 = uint64(0x94D049BB133111EB)
+_LOW_32_BITS = uint64(0xFFFFFFFF)
+_TWO_POW_MINUS_32 = 1.0 / 4294967296.0
 
 
 @njit(cache=True, inline="always")
@@ -129,8 +131,15 @@ def sample_row(i, field, bias, scale, noise_scale, kind, seed, mean, sample):
     else:
         for j in range(n_units):
             mean[i, j] = logistic(scale * (field[i, j] + bias[j]))
-        for j in range(n_units):
-            sample[i, j] = 1.0 if uniform(state) < mean[i, j] else 0.0
+        # Two 32-bit uniforms per generator step (a bias below 2**-32 in each probability).
+        for j in range(0, n_units - 1, 2):
+            bits = next_uint64(state)
+            u_first = (bits >> uint64(32)) * _TWO_POW_MINUS_32
+            u_second = (bits & _LOW_32_BITS) * _TWO_POW_MINUS_32
+            sample[i, j] = 1.0 if u_first < mean[i, j] else 0.0
+            sample[i, j + 1] = 1.0 if u_second < mean[i, j + 1] else 0.0
+        if n_units % 2:
+            sample[i, n_units - 1] = 1.0 if uniform(state) < mean[i, n_units - 1] else 0.0
 
 
 @njit(cache=True, error_model="numpy")

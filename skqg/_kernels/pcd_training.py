@@ -68,15 +68,18 @@ def _swap_replicas(chains, energies, betas, seed, attempts, accepts):
 
 @njit(cache=True, inline="always")
 def _column_mean_difference(top, bottom, out):
-    # Serial sums, so the bias gradients do not depend on the thread count.
+    """``out[0] = mean(top, axis=0) - mean(bottom, axis=0)``, row by row (contiguous reads),
+    serially, so the bias gradients do not depend on the thread count."""
+    pos = np.zeros(out.shape[1])
+    neg = np.zeros(out.shape[1])
+    for r in range(top.shape[0]):
+        for j in range(out.shape[1]):
+            pos[j] += top[r, j]
+    for r in range(bottom.shape[0]):
+        for j in range(out.shape[1]):
+            neg[j] += bottom[r, j]
     for j in range(out.shape[1]):
-        pos = 0.0
-        for r in range(top.shape[0]):
-            pos += top[r, j]
-        neg = 0.0
-        for r in range(bottom.shape[0]):
-            neg += bottom[r, j]
-        out[0, j] = pos / top.shape[0] - neg / bottom.shape[0]
+        out[0, j] = pos[j] / top.shape[0] - neg[j] / bottom.shape[0]
 
 
 @njit(cache=True, inline="always")
@@ -122,14 +125,15 @@ def _replica_sweeps(t, params, kind, beta, seeds, V_t, H_t, buffers, energies):
 
 
 @njit(cache=True, inline="always")
-def _weight_gradient(V, H, n_batch, n_chains):
-    """E_data[h v^T] - E_model[h v^T] as one product of the stacked, signed, weighted rows."""
+def _weight_gradient(V, H, n_batch, n_chains, out):
+    """E_data[h v^T] - E_model[h v^T] as one product of the stacked, signed, weighted rows,
+    into ``out`` (a new 2 MB array per update would cost its page faults every time)."""
     n_stacked = n_batch + n_chains
     for r in prange(n_stacked):
         weight = 1.0 / n_batch if r < n_batch else -1.0 / n_chains
         for j in range(H.shape[1]):
             H[r, j] *= weight
-    return np.dot(H[:n_stacked].T, V[:n_stacked])
+    np.dot(H[:n_stacked].T, V[:n_stacked], out)
 
 
 @njit(cache=True, inline="always")
@@ -173,6 +177,7 @@ def _epoch(data, params, state, hyper, kind, seeds, betas, swaps, batch_size, st
     energies = np.zeros((n_replicas, n_chains))
     grad_a = np.empty((1, n_visible), dtype=dtype)
     grad_b = np.empty((1, n_hidden), dtype=dtype)
+    grad_w = np.empty((n_hidden, n_visible), dtype=dtype)
     for batch, start in enumerate(range(0, n_rows, batch_size)):
         n_batch = min(batch_size, n_rows - start)
         V_data, H_data = V[:n_batch], H[:n_batch]
@@ -189,7 +194,7 @@ def _epoch(data, params, state, hyper, kind, seeds, betas, swaps, batch_size, st
             _swap_replicas(chains, energies, betas, seeds[batch, -1], swaps[0], swaps[1])
         _column_mean_difference(V_data, V_model, grad_a)
         _column_mean_difference(H_data, H_model, grad_b)
-        grad_w = _weight_gradient(V, H, n_batch, n_chains)
+        _weight_gradient(V, H, n_batch, n_chains, grad_w)
         _ascent(params, state, hyper, (grad_w, grad_a, grad_b), step + batch + 1)
 
 
