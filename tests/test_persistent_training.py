@@ -263,3 +263,65 @@ def test_tempering_crosses_between_modes_that_single_chains_cannot():
     assert down[1] < 0.05
     # The model is symmetric: tempered chains spend about half their time in each mode.
     assert 0.3 < down[10] < 0.7
+
+
+# ---------------------------------------------------------------------- the estimator's ladder
+def test_retune_ladder_moves_toward_equal_exchange_rates():
+    from skqg.rbm._training import initial_ladder, retune_ladder
+
+    betas = initial_ladder(5)
+    assert betas[0] == 1.0 and betas[-1] == pytest.approx(0.1)
+    attempts = np.full(4, 1000)
+    same = retune_ladder(betas, attempts, np.full(4, 300))
+    np.testing.assert_allclose(same, betas, rtol=1e-12)
+    # The first pair swaps too rarely, the last too often: the first gap shrinks, the last
+    # widens, and the end points stay.
+    moved = retune_ladder(betas, attempts, np.array([50, 300, 300, 900]))
+    gaps, new_gaps = -np.diff(np.log(betas)), -np.diff(np.log(moved))
+    assert new_gaps[0] < gaps[0] and new_gaps[-1] > gaps[-1]
+    assert moved[0] == 1.0 and moved[-1] == pytest.approx(0.1, rel=1e-12)
+    assert np.all(np.diff(moved) < 0)
+    two = initial_ladder(2)
+    assert retune_ladder(two, np.array([10]), np.array([0])) is two
+
+
+def test_default_tempering_reports_its_ladder_and_follows_it():
+    from skqg import RBMCoarseGrainer
+
+    X, _ = bars_and_stripes_draws(600)
+    est = RBMCoarseGrainer(8, n_iter=3, random_state=0).fit(X)
+    assert est.method == "pt" and est.h_samples_.shape == (4, 50, 8)
+    assert est.betas_.shape == (4,) and np.all(np.diff(est.betas_) < 0)
+    assert np.all((est.swap_rates_ >= 0) & (est.swap_rates_ <= 1))
+    # "auto" is Adam's step 0.3 / max(n_components, 10): the same fit as the explicit value.
+    explicit = RBMCoarseGrainer(8, n_iter=3, learning_rate=0.03, random_state=0).fit(X)
+    np.testing.assert_array_equal(explicit.components_, est.components_)
+    wide = RBMCoarseGrainer(40, n_iter=1, random_state=0).fit(X)
+    wide_explicit = RBMCoarseGrainer(40, n_iter=1, learning_rate=0.3 / 40, random_state=0).fit(X)
+    np.testing.assert_array_equal(wide.components_, wide_explicit.components_)
+
+
+def bars_and_stripes_draws(n_samples, seed=0):
+    rows = [
+        np.repeat(np.array(bits)[:, None], 4, axis=1)
+        for bits in itertools.product((0, 1), repeat=4)
+    ]
+    patterns = np.array(sorted({tuple(p.ravel()) for r in rows for p in (r, r.T)}), dtype=float)
+    assert len(patterns) == 30
+    return patterns[np.random.RandomState(seed).randint(30, size=n_samples)], patterns
+
+
+def test_tempering_keeps_improving_where_single_chains_fall_back():
+    from skqg import RBMCoarseGrainer
+
+    X, patterns = bars_and_stripes_draws(1500)
+    best = -np.log(30)  # the uniform law on the 30 patterns
+    scores = {}
+    for method in ("pt", "pcd"):
+        for n_iter in (20, 60):
+            est = RBMCoarseGrainer(16, method=method, n_iter=n_iter, random_state=0).fit(X)
+            scores[method, n_iter] = est.score(patterns)
+    assert scores["pt", 60] >= scores["pt", 20] - 0.02
+    assert scores["pt", 60] > best - 0.3
+    # Single-temperature chains stay in the modes they reached: more epochs make the model worse.
+    assert scores["pcd", 60] < scores["pcd", 20] - 0.2
