@@ -484,11 +484,14 @@ plt.show()
 #
 # The default solver
 # ------------------
-# Adam (the default, ``learning_rate=0.03``) scales every step to about the learning rate per
-# weight, which is three times :math:`\sigma_0`. We follow its first epoch one mini-batch at a
+# Adam (the default solver, here at ``learning_rate=0.03``, the default step of a layer of at
+# most 10 hidden units) scales every step to about the learning rate per weight, which is three
+# times :math:`\sigma_0`. We follow its first epoch one mini-batch at a
 # time: ``partial_fit`` on a batch of ``batch_size`` rows makes exactly one update.
 
-adam = RBMCoarseGrainer(m, visible="gaussian", batch_size=50, n_iter=0, random_state=0).fit(X)
+adam = RBMCoarseGrainer(
+    m, visible="gaussian", learning_rate=0.03, batch_size=50, n_iter=0, random_state=0
+).fit(X)
 order = np.random.RandomState(2).permutation(N_SAMPLES)
 updates = []
 for step, start in enumerate(range(0, N_SAMPLES, 50), start=1):
