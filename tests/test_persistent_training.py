@@ -193,6 +193,14 @@ def exact_hidden_marginal(W, a, b, kind):
     return H, np.exp(log_p - logsumexp(log_p))
 
 
+def fixed_model_update(X, W, a, b, chains, betas, rng, kind):
+    """One update with a zero step: a sweep of every replica and one exchange round; swaps."""
+    seeds = rng.randint(0, 2**62, size=(1, pcd_training.n_seeds(len(betas), 1)))
+    order = np.zeros(1, np.int64)
+    _, swaps = run_epoch(X, order, W, a, b, chains, betas, seeds, rate=0.0, batch_size=1, kind=kind)
+    return swaps
+
+
 @pytest.mark.parametrize("visible", sorted(KINDS))
 def test_tempered_chains_sample_the_exact_hidden_marginal(visible):
     kind = KINDS[visible]
@@ -204,20 +212,7 @@ def test_tempered_chains_sample_the_exact_hidden_marginal(visible):
     X = np.zeros((1, 5)) if kind != KIND_SPIN else -np.ones((1, 5))
     counts, accepted = np.zeros(8), 0
     for call in range(150):
-        seeds = rng.randint(0, 2**62, size=(1, pcd_training.n_seeds(4, 1)))
-        _, swaps = run_epoch(
-            X,
-            np.zeros(1, np.int64),
-            W,
-            a,
-            b,
-            chains,
-            betas,
-            seeds,
-            rate=0.0,
-            batch_size=1,
-            kind=kind,
-        )
+        swaps = fixed_model_update(X, W, a, b, chains, betas, rng, kind)
         accepted += swaps[1].sum()
         if call >= 30:
             codes = chains[0] @ np.array([4, 2, 1])
@@ -244,20 +239,7 @@ def test_tempering_crosses_between_modes_that_single_chains_cannot():
         chains[..., 0] = 1.0  # every chain starts in the all-up mode
         history = []
         for _ in range(200):
-            seeds = rng.randint(0, 2**62, size=(1, pcd_training.n_seeds(len(betas), 1)))
-            run_epoch(
-                X,
-                np.zeros(1, np.int64),
-                W,
-                a,
-                b,
-                chains,
-                betas,
-                seeds,
-                rate=0.0,
-                batch_size=1,
-                kind=KIND_SPIN,
-            )
+            fixed_model_update(X, W, a, b, chains, betas, rng, KIND_SPIN)
             history.append(chains[0, :, 1] > chains[0, :, 0])
         down[len(betas)] = np.mean(history[100:])
     assert down[1] < 0.05
