@@ -3,7 +3,10 @@
 import hashlib
 import os
 import platform
+import re
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import skqg
@@ -77,3 +80,35 @@ def print_summary(target_width=14):
     print(f"{'goal':<{width}}  {'measured':<{measured_width}}  {'target':<{target_width}} result")
     for goal, measured, target, result in SUMMARY:
         print(f"{goal:<{width}}  {measured:<{measured_width}}  {target:<{target_width}} {result}")
+
+
+# A small interpreter that runs a child and reports RUSAGE_CHILDREN. Read in a (large) benchmark
+# process, RUSAGE_CHILDREN would be wrong: a forked child's peak RSS counts the parent's pages it
+# shared before exec, so every child would seem as large as the parent.
+PEAK_RSS_WRAPPER = r"""
+import resource, subprocess, sys
+timeout = None if sys.argv[1] == "none" else float(sys.argv[1])
+try:
+    status = "rc=%d" % subprocess.run(sys.argv[2:], timeout=timeout).returncode
+except subprocess.TimeoutExpired:
+    status = "timeout"
+peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(f"WRAPPER {status} ru_maxrss_kb {peak}", flush=True)
+"""
+
+
+def run_with_peak_rss(source, argv, timeout):
+    """Run the Python ``source`` with ``argv`` in a fresh interpreter, through the wrapper.
+
+    Returns its output, wall time, status ("rc=0": finished, "timeout") and peak RSS in kB
+    (``RUSAGE_CHILDREN.ru_maxrss`` of the wrapper, whose only child it is).
+    """
+    began = time.perf_counter()
+    command = [sys.executable, "-c", PEAK_RSS_WRAPPER, "none" if timeout is None else str(timeout)]
+    command += [sys.executable, "-c", source, *argv]
+    done = subprocess.run(command, capture_output=True, text=True)
+    out = done.stdout + done.stderr
+    found = re.search(r"WRAPPER (\S+) ru_maxrss_kb (\d+)", out)
+    status = found.group(1) if found else f"wrapper failed (rc={done.returncode})"
+    peak_kb = int(found.group(2)) if found else -1
+    return out, time.perf_counter() - began, status, peak_kb

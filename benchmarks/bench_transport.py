@@ -45,8 +45,6 @@ import os
 import pickle
 import platform
 import re
-import subprocess
-import sys
 import time
 import warnings
 
@@ -55,7 +53,16 @@ import numpy as np
 import ot
 import scipy
 import sklearn
-from _report import SUMMARY, cpu_model, first_line, git_revision, load, print_summary, record
+from _report import (
+    SUMMARY,
+    cpu_model,
+    first_line,
+    git_revision,
+    load,
+    print_summary,
+    record,
+    run_with_peak_rss,
+)
 from scipy import stats
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
@@ -437,36 +444,9 @@ if sys.argv[1] == "fit":
 """
 
 
-# A small interpreter that runs CHILD and reports RUSAGE_CHILDREN. Read in this (large) process,
-# RUSAGE_CHILDREN would be wrong: a forked child's peak RSS counts the parent's pages it shared
-# before exec, so every child would seem as large as this process.
-WRAPPER = r"""
-import resource, subprocess, sys
-timeout = None if sys.argv[1] == "none" else float(sys.argv[1])
-try:
-    status = "rc=%d" % subprocess.run(sys.argv[2:], timeout=timeout).returncode
-except subprocess.TimeoutExpired:
-    status = "timeout"
-peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(f"WRAPPER {status} ru_maxrss_kb {peak}", flush=True)
-"""
-
-
 def run_child(argv, timeout):
-    """Run CHILD in a fresh interpreter (through WRAPPER).
-
-    Returns its output, wall time, status ("rc=0": finished, "timeout") and peak RSS in kB
-    (``RUSAGE_CHILDREN.ru_maxrss`` of the wrapper, whose only child it is).
-    """
-    began = time.perf_counter()
-    command = [sys.executable, "-c", WRAPPER, "none" if timeout is None else str(timeout)]
-    command += [sys.executable, "-c", CHILD, *argv]
-    done = subprocess.run(command, capture_output=True, text=True)
-    out = done.stdout + done.stderr
-    found = re.search(r"WRAPPER (\S+) ru_maxrss_kb (\d+)", out)
-    status = found.group(1) if found else f"wrapper failed (rc={done.returncode})"
-    peak_kb = int(found.group(2)) if found else -1
-    return out, time.perf_counter() - began, status, peak_kb
+    """Run CHILD in a fresh interpreter; see ``_report.run_with_peak_rss``."""
+    return run_with_peak_rss(CHILD, argv, timeout)
 
 
 def pot_sinkhorn_run(X, Y, X_new, eps, tol, max_iter):

@@ -40,14 +40,12 @@ import itertools
 import os
 import platform
 import re
-import subprocess
-import sys
 import time
 import warnings
 
 import numba
 import numpy as np
-from _report import SUMMARY, cpu_model, git_revision, load, print_summary, record
+from _report import SUMMARY, cpu_model, git_revision, load, print_summary, record, run_with_peak_rss
 from numba import njit, prange
 
 import skqg
@@ -195,32 +193,17 @@ model = MongeAmpereTransport(random_state=0).fit(X)
 print(f"CHILD fit {time.perf_counter() - began:.1f} n_iter {model.n_iter_}", flush=True)
 """
 
-# Reads RUSAGE_CHILDREN in a small interpreter whose only child is CHILD (see bench_transport).
-WRAPPER = r"""
-import resource, subprocess, sys
-timeout = float(sys.argv[1])
-try:
-    status = "rc=%d" % subprocess.run(sys.argv[2:], timeout=timeout).returncode
-except subprocess.TimeoutExpired:
-    status = "timeout"
-peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(f"WRAPPER {status} ru_maxrss_kb {peak}", flush=True)
-"""
-
 
 def goal_b4(args):
     n = 200_000 if args.quick else 1_000_000
     print(f"== B4: banana n = {n} in a child process ==")
-    command = [sys.executable, "-c", WRAPPER, "900", sys.executable, "-c", CHILD, str(n)]
-    done = subprocess.run(command, capture_output=True, text=True)
-    out = done.stdout + done.stderr
+    out, _, _, peak_kb = run_with_peak_rss(CHILD, [str(n)], 900)
     fit = re.search(r"CHILD fit (\S+) n_iter (\d+)", out)
-    wrapper = re.search(r"WRAPPER (\S+) ru_maxrss_kb (\d+)", out)
-    if not (fit and wrapper):
+    if not (fit and peak_kb >= 0):
         print(out[-2000:])
         record(f"B4 fit n={n}", "failed", "<= 600 s", False)
         return
-    seconds, peak_mb = float(fit.group(1)), int(wrapper.group(2)) / 1024
+    seconds, peak_mb = float(fit.group(1)), peak_kb / 1024
     print(f"  fit {seconds:.1f} s ({fit.group(2)} iterations), peak RSS {peak_mb:.0f} MB")
     record(f"B4 fit n={n}", f"{seconds:.0f} s", "<= 600 s", seconds <= 600)
     record(f"B4 peak RSS n={n}", f"{peak_mb:.0f} MB", "<= 2048 MB", peak_mb <= 2048)

@@ -173,9 +173,11 @@ def persistent_epoch(estimator, X, order, optimizer, rng, betas):
     """
     W, a, b = estimator.components_, estimator.intercept_visible_, estimator.intercept_hidden_
     if sp.issparse(X):
-        csr = X.astype(W.dtype)
+        # No copies when the CSR arrays already have the kernel's types.
+        csr = X.astype(W.dtype, copy=False)
         empty = np.empty((0, W.shape[1]), dtype=W.dtype)
-        data = (empty, csr.data, csr.indices.astype(np.int64), csr.indptr.astype(np.int64))
+        indices = csr.indices.astype(np.int64, copy=False)
+        data = (empty, csr.data, indices, csr.indptr.astype(np.int64, copy=False))
     else:
         none = np.empty(0, dtype=np.int64)
         data = (np.ascontiguousarray(X, dtype=W.dtype), none.astype(W.dtype), none, none)
