@@ -179,6 +179,32 @@ def test_epoch_equals_a_numpy_transcription(visible, n_replicas):
             np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_float32_epoch_follows_the_float64_epoch(solver):
+    """The float32 path (float32 logistic and step arithmetic) tracks float64 to its precision."""
+    X, order, W, a, b, chains, betas, seeds = random_problem(KIND_BERNOULLI, n_replicas=3)
+    results = {}
+    for dtype in (np.float64, np.float32):
+        params = [p.astype(dtype) for p in (X, W, a, b, chains)]
+        run_epoch(*params[:1], order, *params[1:], betas, seeds, rate=0.05, solver=solver)
+        assert all(p.dtype == dtype for p in params)
+        results[dtype] = params[1:]
+    for got, want in zip(results[np.float32], results[np.float64], strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+def test_float32_bernoulli_means_are_the_logistic_to_float32_precision():
+    field = np.linspace(-120.0, 120.0, 4001, dtype=np.float32).reshape(1, -1)
+    field = np.concatenate([field, [[np.nan] + [0.0] * (field.shape[1] - 1)]]).astype(np.float32)
+    bias = np.full(field.shape[1], 0.25, np.float32)
+    mean, sample = np.empty_like(field), np.empty_like(field)
+    sample_layer(field.copy(), bias, 0.5, 1.0, KIND_BERNOULLI, 3, mean, sample)
+    want = expit(0.5 * (field.astype(np.float64) + 0.25))
+    assert mean.dtype == np.float32 and np.isnan(mean[1, 0])
+    np.testing.assert_allclose(mean[:, 1:], want[:, 1:], rtol=1e-6, atol=1e-37)
+    assert set(np.unique(sample[:, 1:])) <= {0.0, 1.0}
+
+
 def exact_hidden_marginal(W, a, b, kind):
     """p(h) of the RBM by enumerating the hidden states and integrating out v in closed form."""
     H = np.array(list(itertools.product((0.0, 1.0), repeat=W.shape[0])))
