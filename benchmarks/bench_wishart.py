@@ -26,6 +26,12 @@ Goal 5, rank-deficient stacks: 64x64 covariances of 32-sample windows.
 Goal 6, bad input: what each library says about NaN, inf, asymmetric, indefinite, 4-D, too few
 matrices and a single observation.
 
+Goal 7, issue 17's panel: the default against LedoitWolf, OAS, Ledoit-Wolf 2020 and QIS on
+seven populations x four n/p at p = 50 and 200 (``_wishart_panel.py``), four losses.
+
+Goal 8, speed: the default fit at p = 1000, n = 2000 against one symmetric eigendecomposition of
+the sample covariance.
+
 Needs pyRiemann (``pip install ".[bench]"``). Run ``python benchmarks/bench_wishart.py`` (1 to 2
 minutes on 2 cores; ``--quick`` for a smoke
 run; ``--goal N`` for one goal). The full run's output is ``benchmarks/results/wishart.txt``.
@@ -61,6 +67,7 @@ with warnings.catch_warnings():
     from pyriemann.tangentspace import TangentSpace
 
 from _report import cpu_model, first_line, git_revision, load, print_summary, record
+from _wishart_panel import goal_panel, goal_speed
 
 
 def header(quick):
@@ -134,8 +141,8 @@ def goal1(quick):
     model = WishartCovarianceModel().fit(X_train)
     nll = held_out_nll(X_train, X_test)
     print(
-        f"  skqg WishartCovarianceModel() (evidence): {nll['skqg']:.3f}  (shrinkage_ "
-        f"{model.shrinkage_:.3f}, prior_df_ {model.prior_df_:.2f})"
+        f"  skqg WishartCovarianceModel() ({model.shrinkage_rule_}): {nll['skqg']:.3f}  "
+        f"(shrinkage_ {model.shrinkage_:.3f}, prior_df_ {model.prior_df_:.2f})"
     )
     print(f"  sklearn LedoitWolf:                       {nll['LedoitWolf']:.3f}")
     print(f"  sklearn OAS:                              {nll['OAS']:.3f}")
@@ -629,7 +636,7 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="fewer repeats and instances")
     parser.add_argument(
         "--goal",
-        choices=["1", "2", "3", "4", "5", "6", "all"],
+        choices=["1", "2", "3", "4", "5", "6", "7", "8", "all"],
         default="all",
         help="which goal to run",
     )
@@ -637,6 +644,8 @@ def main(argv=None):
     began = time.perf_counter()
     header(args.quick)
     goals = {"1": goal1, "2": goal2, "3": goal3, "4": goal4, "5": goal5, "6": goal6}
+    goals["7"] = lambda quick: goal_panel(quick, record)
+    goals["8"] = lambda quick: goal_speed(quick, record, race)
     for key, goal in goals.items():
         if args.goal in (key, "all"):
             start = time.perf_counter()

@@ -154,24 +154,26 @@ def test_evidence_maximises_the_marginal_likelihood(name):
     X = evidence_datasets()[name]
     n_samples, p = X.shape
     n_dof = n_samples - 1
-    model = WishartCovarianceModel().fit(X)
+    model = WishartCovarianceModel(shrinkage="evidence").fit(X)
     centred = X - X.mean(axis=0)
     scatter = centred.T @ centred
     nu0, tau = model.prior_df_, model.prior_scale_
-    assert nu0 > p - 1 and tau > 0
+    # The domain: priors with a mean (nu0 > p + 1), so that the shrinkage weight is in [0, 1].
+    assert nu0 > p + 1 and tau > 0
+    assert 0.0 <= model.shrinkage_ <= 1.0
 
     best = log_marginal_likelihood(nu0, tau, scatter, n_dof)
     for rel in (0.01, 0.1):
         for d_nu in (-rel, 0.0, rel):
             for d_tau in (-rel, 0.0, rel):
-                if d_nu == d_tau == 0.0 or nu0 * (1 + d_nu) <= p - 1:
-                    continue  # the centre, or an improper prior
+                if d_nu == d_tau == 0.0 or nu0 * (1 + d_nu) <= p + 1:
+                    continue  # the centre, or a prior without a mean
                 other = log_marginal_likelihood(nu0 * (1 + d_nu), tau * (1 + d_tau), scatter, n_dof)
                 assert best > other, (d_nu, d_tau)
 
     # An independent optimiser over the whole domain finds nothing better.
     result = minimize(
-        lambda v: -log_marginal_likelihood(p - 1 + np.exp(v[0]), np.exp(v[1]), scatter, n_dof),
+        lambda v: -log_marginal_likelihood(p + 1 + np.exp(v[0]), np.exp(v[1]), scatter, n_dof),
         x0=[0.0, np.log(np.trace(scatter) / p)],
         method="Nelder-Mead",
         options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 5000},
@@ -188,11 +190,13 @@ def test_evidence_assume_centered_uses_the_raw_scatter():
     rng = np.random.RandomState(8)
     X = rng.normal(size=(30, 6)) @ (np.eye(6) + 0.5 * rng.normal(size=(6, 6)))
     n, p = X.shape
-    model = WishartCovarianceModel(assume_centered=True).fit(X)
+    model = WishartCovarianceModel(shrinkage="evidence", assume_centered=True).fit(X)
     scatter = X.T @ X
     nu0, tau = model.prior_df_, model.prior_scale_
     best = log_marginal_likelihood(nu0, tau, scatter, n)
     for d_nu, d_tau in [(0.01, 0), (-0.01, 0), (0, 0.01), (0, -0.01)]:
+        if nu0 * (1 + d_nu) <= p + 1:
+            continue  # a prior without a mean: outside the domain
         other = log_marginal_likelihood(nu0 * (1 + d_nu), tau * (1 + d_tau), scatter, n)
         assert best > other
     np.testing.assert_allclose(
@@ -245,7 +249,7 @@ def test_evidence_on_sklearn_shrinkage_example_beats_ledoit_wolf():
 def test_evidence_with_many_samples_is_the_empirical_covariance():
     rng = np.random.RandomState(1)
     X = rng.normal(size=(5000, 10)) @ rng.normal(size=(10, 10))
-    model = WishartCovarianceModel().fit(X)
+    model = WishartCovarianceModel(shrinkage="evidence").fit(X)
     empirical = EmpiricalCovariance().fit(X).covariance_
     assert abs(model.shrinkage_) < 0.01
     assert linalg.norm(model.covariance_ - empirical) < 0.01 * linalg.norm(empirical)
@@ -1117,8 +1121,8 @@ def test_transform_depends_on_fitted_state_not_on_changed_parameters():
 @pytest.mark.parametrize("factor", [1e-100, 1e100])
 def test_evidence_is_scale_equivariant_at_extreme_magnitudes(factor):
     X = np.random.RandomState(3).normal(size=(25, 8)) @ np.diag(np.linspace(1.0, 3.0, 8))
-    reference = WishartCovarianceModel().fit(X)
-    scaled = WishartCovarianceModel().fit(factor * X)
+    reference = WishartCovarianceModel(shrinkage="evidence").fit(X)
+    scaled = WishartCovarianceModel(shrinkage="evidence").fit(factor * X)
     np.testing.assert_allclose(
         scaled.covariance_ / factor**2, reference.covariance_, rtol=1e-6, atol=0
     )

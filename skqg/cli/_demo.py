@@ -162,8 +162,7 @@ def run_wishart_part(size, seed, step):
         model.score(X_test),
         f"true covariance {exact:.2f}, LedoitWolf {ledoit_wolf.score(X_test):.2f}",
         f"held-out whitened spectrum vs Marchenko-Pastur: KS {comparison.ks_distance:.3f} "
-        f"(true covariance {oracle_ks:.3f}); "
-        f"shrinkage {model.shrinkage_:.3f}",
+        f"(true covariance {oracle_ks:.3f}); {_shrinkage_summary(model)}",
     )
     panels = {
         "eigenvalues": eigenvalues,
@@ -173,6 +172,13 @@ def run_wishart_part(size, seed, step):
         "oracle_ks": oracle_ks,
     }
     return row, panels
+
+
+def _shrinkage_summary(model):
+    """The rule the default applied, with its weight when it is linear."""
+    if hasattr(model, "shrinkage_"):
+        return f"{model.shrinkage_rule_} shrinkage {model.shrinkage_:.3f}"
+    return f"{model.shrinkage_rule_} shrinkage"
 
 
 def _gaussian_log_likelihood(X, covariance):

@@ -41,9 +41,11 @@ class WishartCovarianceModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
     One estimator, two input forms:
 
     - **2-D** ``X`` of shape ``(n_samples, n_features)``: observations of a Gaussian vector.
-      Fits ``location_``, ``covariance_`` and ``precision_``, by default as the posterior mean
-      under an inverse-Wishart prior whose strength and scale maximise the marginal likelihood
-      (``shrinkage="evidence"``); with ``n_components=m`` the latent-Gaussian structure
+      Fits ``location_``, ``covariance_`` and ``precision_``, by default
+      (``shrinkage="auto"``) as the posterior mean under an inverse-Wishart prior whose
+      strength and scale maximise the marginal likelihood, or, when the sample covariance is
+      invertible and far from spherical, by nonlinear shrinkage of its eigenvalues; with
+      ``n_components=m`` the latent-Gaussian structure
       ``Sigma = W W^T + Psi`` (factor analysis, or probabilistic PCA with ``noise="isotropic"``).
       ``transform`` gives whitened (latent) coordinates; ``score`` is the mean Gaussian
       log-density, as in :meth:`sklearn.covariance.EmpiricalCovariance.score`.
@@ -66,22 +68,33 @@ class WishartCovarianceModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
     n_components : int, default=None
         2-D input only: the latent dimension ``m`` of ``Sigma = W W^T + Psi``. ``None`` fits an
         unstructured covariance (regularised by ``shrinkage``).
-    shrinkage : {"evidence", "oas", "ledoit-wolf"}, float in [0, 1] or None, default="evidence"
-        How the covariance is regularised towards a multiple of the identity.
+    shrinkage : {"auto", "evidence", "nonlinear", "qis", "oas", "ledoit-wolf"}, float in \
+            [0, 1] or None, default="auto"
+        How the covariance is regularised.
 
-        - 2-D input without ``n_components``: ``"evidence"`` is the posterior mean under an
+        - 2-D input without ``n_components``: ``"auto"`` applies ``"evidence"`` when the sample
+          covariance is singular (``n_samples - 1 <= n_features``, or ``n_samples <=
+          n_features`` with ``assume_centered``) or John's test does not reject a scaled
+          identity at level 0.001, and otherwise ``"nonlinear"`` made monotone in the sample
+          eigenvalues (the rule used is ``shrinkage_rule_``). ``"evidence"`` is the posterior
+          mean under an
           inverse-Wishart prior ``IW(nu0, tau I)`` with ``(nu0, tau)`` maximising the marginal
-          likelihood; ``"oas"`` and ``"ledoit-wolf"`` are scikit-learn's estimators; a float is
-          :func:`sklearn.covariance.shrunk_covariance` with that coefficient; ``None`` is the
-          maximum-likelihood (empirical) covariance. With ``n_components`` the low-rank
-          structure is the regulariser and ``shrinkage`` is not used.
+          likelihood; ``"nonlinear"`` is the analytical nonlinear shrinkage of Ledoit & Wolf
+          (2020) and ``"qis"`` their quadratic-inverse shrinkage (2022), which keep the sample
+          eigenvectors and shrink each eigenvalue towards its oracle value (see the
+          :ref:`User Guide <wishart>`); ``"oas"`` and ``"ledoit-wolf"`` are scikit-learn's
+          linear estimators; a float is :func:`sklearn.covariance.shrunk_covariance` with that
+          coefficient; ``None`` is the maximum-likelihood (empirical) covariance. With
+          ``n_components`` the low-rank structure is the regulariser and ``shrinkage`` is not
+          used.
         - 3-D input: the rule for input matrices that are not positive definite (e.g.
           covariances of fewer samples than channels). ``"evidence"`` replaces each such
           matrix of rank ``r`` by its evidence posterior mean as if it were the scatter of
           ``r`` observations and leaves positive-definite matrices as they are; a float
           shrinks *every* matrix ``S`` to ``(1 - a) S + a tr(S)/p I``; ``None`` raises an
-          error giving the rank and smallest eigenvalue. ``"oas"`` and ``"ledoit-wolf"`` need
-          the observations and are refused for 3-D input.
+          error giving the rank and smallest eigenvalue; ``"auto"`` is ``"evidence"`` here.
+          ``"nonlinear"``, ``"qis"``, ``"oas"``
+          and ``"ledoit-wolf"`` need the observations and are refused for 3-D input.
     df : "mle" or float, default="mle"
         3-D input only: the Wishart degrees of freedom, estimated by maximum likelihood or
         fixed (must exceed ``p - 1``).
@@ -110,10 +123,14 @@ class WishartCovarianceModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
     precision_ : ndarray of shape (n_features, n_features)
         Inverse of ``covariance_``.
     shrinkage_ : float
-        2-D input without ``n_components``: the weight of the scaled-identity target in
+        2-D input without ``n_components``, linear rules (not ``"nonlinear"`` or ``"qis"``):
+        the weight of the scaled-identity target in
         ``covariance_`` (for ``"evidence"``, relative to the unbiased scatter estimate).
+    shrinkage_rule_ : str
+        2-D input with ``shrinkage="auto"`` or ``"evidence"``: the rule applied,
+        ``"evidence"`` or ``"nonlinear"``.
     prior_df_, prior_scale_ : float
-        2-D input with ``shrinkage="evidence"``: the evidence-maximising prior
+        2-D input when the evidence rule was applied: the evidence-maximising prior
         ``IW(prior_df_, prior_scale_ * I)``.
     components_ : ndarray of shape (n_components, n_features)
         With ``n_components``: the loadings ``W^T``.
@@ -176,7 +193,7 @@ class WishartCovarianceModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
     _parameter_constraints: ClassVar[dict] = {
         "n_components": [Interval(Integral, 1, None, closed="left"), None],
         "shrinkage": [
-            StrOptions({"evidence", "oas", "ledoit-wolf"}),
+            StrOptions({"auto", "evidence", "nonlinear", "qis", "oas", "ledoit-wolf"}),
             Interval(Real, 0, 1, closed="both"),
             None,
         ],
@@ -192,7 +209,7 @@ class WishartCovarianceModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         self,
         n_components=None,
         *,
-        shrinkage="evidence",
+        shrinkage="auto",
         df="mle",
         noise="diagonal",
         assume_centered=False,

@@ -108,8 +108,11 @@ def evidence_priors(eigenvalues, n_dof, eps=None):
     -----
     For fixed ``nu0`` the optimal ``tau`` solves a monotone 1-D equation, which leaves a 1-D
     profile in ``log(nu0 - nu_min)``, maximised by four rounds of grid zoom (31 points each,
-    vectorised) and a final parabolic step. ``nu_min`` keeps the prior proper
-    (``nu0 > p - 1``), the posterior mean finite (``nu0 + n_dof > p + 1``) and the evidence
+    vectorised) and a final parabolic step. ``nu_min`` keeps the prior's mean finite
+    (``nu0 > p + 1``, so the posterior mean is a convex combination of the unbiased scatter
+    ``A / n_dof`` and a scaled identity: below it the evidence can prefer a prior without a mean
+    whose posterior mean inflates the scatter and adds a ridge), the posterior mean finite
+    (``nu0 + n_dof > p + 1``) and the evidence
     bounded (``nu0 * rank > n_dof * (p - rank)``; with more zero eigenvalues the evidence grows
     without bound as ``tau -> 0``).
     """
@@ -127,7 +130,7 @@ def evidence_priors(eigenvalues, n_dof, eps=None):
     eigenvalues = np.where(positive, eigenvalues, 0.0)
     rank = positive.sum(axis=1, keepdims=True)
     nu_min = np.maximum.reduce(
-        [np.full((k, 1), p - 1.0), p + 1.0 - n_dof, n_dof * (p - rank) / rank]
+        [np.full((k, 1), p + 1.0), p + 1.0 - n_dof, n_dof * (p - rank) / rank]
     )
     # Work in units of the mean non-zero eigenvalue, so any data scale is safe in exp/log.
     typical = eigenvalues.sum(axis=1, keepdims=True) / rank
@@ -190,8 +193,12 @@ def evidence_covariance(scatter, n_dof):
     prior : EvidencePrior
     """
     prior = evidence_prior(np.linalg.eigvalsh(scatter), n_dof)
-    covariance = _posterior_means(scatter[np.newaxis], [prior.df], [prior.scale], [n_dof])[0]
-    return covariance, prior
+    return posterior_mean(scatter, prior, n_dof), prior
+
+
+def posterior_mean(scatter, prior, n_dof):
+    """``(tau I + A) / (nu0 + n_dof - p - 1)`` for a scatter ``A`` and an :class:`EvidencePrior`."""
+    return _posterior_means(scatter[np.newaxis], [prior.df], [prior.scale], [n_dof])[0]
 
 
 def _posterior_means(scatters, nu0, tau, n_dof):

@@ -160,12 +160,16 @@ class MatrixModel(FittedModel):
         return stats.spd_margins(X)
 
 
+# Shrinkage rules that need the observations behind a matrix (their number, or the rows).
+OBSERVATION_ONLY_RULES = ("oas", "ledoit-wolf", "nonlinear", "qis")
+
+
 def regularised_stack(X, name, shrinkage, n_jobs):
     """The validated stack with the ``shrinkage`` rule applied, and how many it changed.
 
     Returns an :class:`skqg._spd.SPDStack` (float64 matrices, Cholesky factors, log-dets).
     """
-    if shrinkage in ("oas", "ledoit-wolf"):
+    if shrinkage in OBSERVATION_ONLY_RULES:
         raise ValueError(
             f"shrinkage={shrinkage!r} needs the observations behind each matrix; for "
             "a 3-D stack use 'evidence', a float in [0, 1] or None."

@@ -1,7 +1,8 @@
 """The observation model of :class:`skqg.WishartCovarianceModel`: 2-D input ``(n, p)``.
 
 Gaussian observations ``x ~ N(m, C)``. ``C`` is a shrunk scatter ``A = sum (x - m)(x - m)^T``
-(the evidence posterior mean ``(tau I + A) / (nu0 + n_dof - p - 1)``, Ledoit-Wolf, OAS,
+(the evidence posterior mean ``(tau I + A) / (nu0 + n_dof - p - 1)``, nonlinear shrinkage of
+its eigenvalues (Ledoit-Wolf 2020 or QIS, ``skqg.wishart._nonlinear``), Ledoit-Wolf, OAS,
 ``(1 - a) A / n + a tr(A / n) / p I``, or the empirical ``A / n``) or the latent structure
 ``W W^T + Psi``. With ``C = L L^T = U diag(s^2) U^T``: whitening ``(x - m) U / s``, its inverse
 ``z s U^T + m``, the latent posterior mean ``(x - m) Psi^-1 W (I + W^T Psi^-1 W)^-1`` and its
@@ -17,9 +18,21 @@ from sklearn.utils import check_random_state
 
 from skqg import stats
 from skqg._batching import row_batches
-from skqg.wishart._evidence import evidence_covariance
+from skqg.wishart._evidence import evidence_covariance, evidence_prior, posterior_mean
 from skqg.wishart._fitted import FittedModel, covariance_factor
 from skqg.wishart._latent import fit_latent, posterior_map
+from skqg.wishart._nonlinear import (
+    MIN_ANALYTICAL_SAMPLES,
+    SHRINKERS,
+    from_spectrum,
+    monotone_analytical_shrinkage,
+    nonlinear_covariance,
+    sphericity_statistic,
+)
+
+# shrinkage="auto": sphericity is rejected above this standardised John statistic (one-sided
+# level 0.001); below it the evidence rule, exact for a scaled identity, is kept.
+SPHERICITY_CRITICAL = 3.09
 
 
 class ObservationModel(FittedModel):
@@ -31,14 +44,28 @@ class ObservationModel(FittedModel):
     # The estimator's parameters this model is fitted with.
     settings = ("n_components", "shrinkage", "noise", "assume_centered", "tol", "max_iter")
 
-    def __init__(self, location, covariance, estimates, latent=None):
-        """Hold ``location``, ``covariance``, the other public ``estimates`` and the latent fit."""
+    def __init__(self, location, covariance, estimates, latent=None, spectrum=None):
+        """Hold ``location``, ``covariance``, the other public ``estimates`` and the latent fit.
+
+        ``spectrum``, when the fit already has it, is ``(eigenvalues, eigenvectors)`` of
+        ``covariance`` (all eigenvalues positive): it saves a second eigendecomposition.
+        """
         self.location = location
         self.covariance = covariance
-        self.factor, self.log_det, self.precision = covariance_factor(
-            covariance, "The estimated covariance"
-        )
-        self.axes, self.scales = principal_axes(covariance)
+        factor = None if spectrum is None else _cholesky_or_none(covariance)
+        if factor is None:
+            self.factor, self.log_det, self.precision = covariance_factor(
+                covariance, "The estimated covariance"
+            )
+            self.axes, self.scales = principal_axes(covariance)
+        else:
+            eigenvalues, eigenvectors = spectrum
+            self.factor = factor
+            self.log_det = float(np.sum(np.log(eigenvalues)))
+            precision = (eigenvectors / eigenvalues) @ eigenvectors.T
+            self.precision = 0.5 * (precision + precision.T)
+            order = np.argsort(eigenvalues)[::-1]
+            self.axes, self.scales = eigenvectors[:, order], np.sqrt(eigenvalues[order])
         self.estimates = estimates
         self.latent = latent
         self.latent_map = None if latent is None else posterior_map(latent)
@@ -53,8 +80,8 @@ class ObservationModel(FittedModel):
         scatter = centred.T @ centred
         if n_components is None:
             n_dof = n_samples if assume_centered else n_samples - 1
-            covariance, estimates = _shrunk(centred, scatter, n_dof, shrinkage)
-            return cls(location, covariance, {**estimates, "n_iter_": 1})
+            covariance, estimates, spectrum = _shrunk(centred, scatter, n_dof, shrinkage)
+            return cls(location, covariance, {**estimates, "n_iter_": 1}, spectrum=spectrum)
         empirical = scatter / n_samples
         latent = fit_latent(empirical, n_components, noise=noise, tol=tol, max_iter=max_iter)
         covariance = latent.components.T @ latent.components + np.diag(latent.noise_variance)
@@ -147,6 +174,14 @@ class ObservationModel(FittedModel):
         return stats.spd_margins(centred.T @ centred / X.shape[0])
 
 
+def _cholesky_or_none(covariance):
+    """LAPACK's Cholesky factor, or None where it fails (the validating path then explains)."""
+    try:
+        return np.linalg.cholesky(covariance)
+    except np.linalg.LinAlgError:
+        return None
+
+
 def principal_axes(covariance):
     """Eigenvectors ``U`` of a covariance by decreasing eigenvalue, and the roots ``s`` of those."""
     eigenvalues, eigenvectors = np.linalg.eigh(covariance)
@@ -155,19 +190,18 @@ def principal_axes(covariance):
 
 
 def _shrunk(centred, scatter, n_dof, shrinkage):
-    """The covariance by the ``shrinkage`` rule, and its public estimates (``shrinkage_``...)."""
+    """The covariance by the ``shrinkage`` rule, its public estimates (``shrinkage_``...), and
+    its ``(eigenvalues, eigenvectors)`` when the rule computed them (else None)."""
     empirical = scatter / len(centred)
     if shrinkage is None:
-        return empirical, {}
+        return empirical, {}, None
+    if shrinkage == "auto":
+        return _automatic(scatter, n_dof)
     if shrinkage == "evidence":
-        covariance, prior = evidence_covariance(scatter, n_dof)
-        p = scatter.shape[0]
-        weight = 1.0 - n_dof / (prior.df + n_dof - p - 1.0)
-        return covariance, {
-            "shrinkage_": float(weight),
-            "prior_df_": float(prior.df),
-            "prior_scale_": float(prior.scale),
-        }
+        return (*_evidence_estimates(*evidence_covariance(scatter, n_dof), n_dof), None)
+    if shrinkage in SHRINKERS:
+        covariance, spectrum = nonlinear_covariance(scatter, n_dof, shrinkage)
+        return covariance, {}, spectrum
     if shrinkage == "ledoit-wolf":
         covariance, weight = ledoit_wolf(centred, assume_centered=True)
     elif shrinkage == "oas":
@@ -175,4 +209,33 @@ def _shrunk(centred, scatter, n_dof, shrinkage):
     else:
         weight = float(shrinkage)
         covariance = shrunk_covariance(empirical, weight)
-    return covariance, {"shrinkage_": float(weight)}
+    return covariance, {"shrinkage_": float(weight)}, None
+
+
+def _evidence_estimates(covariance, prior, n_dof):
+    """The evidence rule's covariance and its public estimates."""
+    p = covariance.shape[0]
+    weight = 1.0 - n_dof / (prior.df + n_dof - p - 1.0)
+    return covariance, {
+        "shrinkage_": float(weight),
+        "prior_df_": float(prior.df),
+        "prior_scale_": float(prior.scale),
+        "shrinkage_rule_": "evidence",
+    }
+
+
+def _automatic(scatter, n_dof):
+    """``shrinkage="auto"``: the evidence rule where the sample covariance is singular
+    (``n_dof <= p``) or the spectrum is consistent with a scaled identity, and otherwise the
+    analytical nonlinear shrinkage made monotone. One eigendecomposition serves both."""
+    p = scatter.shape[0]
+    eigenvalues, eigenvectors = np.linalg.eigh(scatter)
+    eigenvalues = np.maximum(eigenvalues, 0.0)
+    spherical = sphericity_statistic(eigenvalues, n_dof) < SPHERICITY_CRITICAL
+    if n_dof <= p or n_dof < MIN_ANALYTICAL_SAMPLES or spherical:
+        prior = evidence_prior(eigenvalues, n_dof)
+        covariance = posterior_mean(scatter, prior, n_dof)
+        return (*_evidence_estimates(covariance, prior, n_dof), None)
+    shrunk = monotone_analytical_shrinkage(eigenvalues / n_dof, n_dof)
+    spectrum = (shrunk, eigenvectors)
+    return from_spectrum(*spectrum), {"shrinkage_rule_": "nonlinear"}, spectrum
