@@ -196,17 +196,25 @@ def nonlinear_covariance(scatter, n, rule):
         ``(d, U)``: the shrunk eigenvalues (in the order of the ascending sample eigenvalues)
         and the sample eigenvectors.
     """
-    eigenvalues, eigenvectors = np.linalg.eigh(scatter / n)
-    # Round-off can leave the null eigenvalues slightly negative; they are zeros.
-    eigenvalues = np.maximum(eigenvalues, 0.0)
+    eigenvalues, eigenvectors = symmetric_eigen(scatter / n)
     shrunk = SHRINKERS[rule](eigenvalues, n)
     return from_spectrum(shrunk, eigenvectors), (shrunk, eigenvectors)
 
 
+def symmetric_eigen(matrix):
+    """Eigenvalues (ascending, negatives from round-off set to zero) and orthonormal
+    eigenvectors of a finite symmetric positive semi-definite matrix (LAPACK's symmetric divide
+    and conquer through NumPy, never a general eigensolver)."""
+    eigenvalues, eigenvectors = np.linalg.eigh(matrix)
+    return np.maximum(eigenvalues, 0.0), eigenvectors
+
+
 def from_spectrum(eigenvalues, eigenvectors):
-    """``U diag(d) U^T``, exactly symmetric."""
-    covariance = (eigenvectors * eigenvalues) @ eigenvectors.T
-    return 0.5 * (covariance + covariance.T)
+    """``U diag(d) U^T`` for ``d >= 0``, as ``B B^T`` with ``B = U diag(sqrt d)``: NumPy runs a
+    product with its own transpose as one symmetric rank-k update (half the multiply-adds of a
+    general product, and an exactly symmetric result)."""
+    root = eigenvectors * np.sqrt(eigenvalues)
+    return root @ root.T
 
 
 def sphericity_statistic(eigenvalues, n):

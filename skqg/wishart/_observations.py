@@ -4,15 +4,14 @@ Gaussian observations ``x ~ N(m, C)``. ``C`` is a shrunk scatter ``A = sum (x - 
 (the evidence posterior mean ``(tau I + A) / (nu0 + n_dof - p - 1)``, nonlinear shrinkage of
 its eigenvalues (Ledoit-Wolf 2020 or QIS, ``skqg.wishart._nonlinear``), Ledoit-Wolf, OAS,
 ``(1 - a) A / n + a tr(A / n) / p I``, or the empirical ``A / n``) or the latent structure
-``W W^T + Psi``. With ``C = L L^T = U diag(s^2) U^T``: whitening ``(x - m) U / s``, its inverse
+``W W^T + Psi``. With ``C = U diag(s^2) U^T``: whitening ``(x - m) U / s``, its inverse
 ``z s U^T + m``, the latent posterior mean ``(x - m) Psi^-1 W (I + W^T Psi^-1 W)^-1`` and its
-reconstruction ``z W^T + m``, the squared Mahalanobis distance ``|L^-1 (x - m)|^2``, the
-log-density ``-(p log 2 pi + log det C + d^2) / 2``, draws ``m + L e``, and the Bartlett and
+reconstruction ``z W^T + m``, the squared Mahalanobis distance ``|(x - m) U / s|^2``, the
+log-density ``-(p log 2 pi + log det C + d^2) / 2``, draws ``m + (e s) U^T``, and the Bartlett and
 Marchenko-Pastur diagnostics of the scatter about ``m`` (``W_p(n, C)`` under the model).
 """
 
 import numpy as np
-from scipy.linalg import solve_triangular
 from sklearn.covariance import ledoit_wolf, oas, shrunk_covariance
 from sklearn.utils import check_random_state
 
@@ -28,6 +27,7 @@ from skqg.wishart._nonlinear import (
     monotone_analytical_shrinkage,
     nonlinear_covariance,
     sphericity_statistic,
+    symmetric_eigen,
 )
 
 # shrinkage="auto": sphericity is rejected above this standardised John statistic (one-sided
@@ -52,18 +52,16 @@ class ObservationModel(FittedModel):
         """
         self.location = location
         self.covariance = covariance
-        factor = None if spectrum is None else _cholesky_or_none(covariance)
-        if factor is None:
-            self.factor, self.log_det, self.precision = covariance_factor(
+        if spectrum is None:
+            # Validates the covariance (a clear error if it is not positive definite).
+            _, self.log_det, self.precision = covariance_factor(
                 covariance, "The estimated covariance"
             )
             self.axes, self.scales = principal_axes(covariance)
         else:
             eigenvalues, eigenvectors = spectrum
-            self.factor = factor
             self.log_det = float(np.sum(np.log(eigenvalues)))
-            precision = (eigenvectors / eigenvalues) @ eigenvectors.T
-            self.precision = 0.5 * (precision + precision.T)
+            self.precision = from_spectrum(1.0 / eigenvalues, eigenvectors)
             order = np.argsort(eigenvalues)[::-1]
             self.axes, self.scales = eigenvectors[:, order], np.sqrt(eigenvalues[order])
         self.estimates = estimates
@@ -137,15 +135,15 @@ class ObservationModel(FittedModel):
         distances = np.empty(len(X))
         for rows in row_batches(len(X)):  # bounded temporaries
             centred = X[rows].astype(np.float64, copy=False) - self.location
-            solved = solve_triangular(self.factor, centred.T, lower=True)
-            distances[rows] = (solved**2).sum(axis=0)
+            whitened = (centred @ self.axes) / self.scales
+            distances[rows] = (whitened**2).sum(axis=1)
         return distances
 
     def sample(self, n_samples, random_state):
         """``n_samples`` Gaussian draws."""
         rng = check_random_state(random_state)
         noise = rng.standard_normal((n_samples, self.covariance.shape[0]))
-        return self.location + noise @ self.factor.T
+        return self.location + (noise * self.scales) @ self.axes.T
 
     def goodness_of_fit(self, X, *, n_bootstrap, random_state):
         """Bartlett test of the scatter of ``X`` about ``location`` (exact: no bootstrap)."""
@@ -162,7 +160,7 @@ class ObservationModel(FittedModel):
     def spectrum(self, X):
         """Eigenvalues of the whitened sample covariance about ``location``, and the MP test."""
         centred = X.astype(np.float64, copy=False) - self.location
-        whitened = solve_triangular(self.factor, centred.T, lower=True)
+        whitened = ((centred @ self.axes) / self.scales).T
         sample = whitened @ whitened.T / X.shape[0]
         eigenvalues = np.linalg.eigvalsh(sample)
         ratio = X.shape[1] / X.shape[0]
@@ -172,14 +170,6 @@ class ObservationModel(FittedModel):
         """Margins of the empirical covariance of ``X`` about ``location``."""
         centred = X.astype(np.float64, copy=False) - self.location
         return stats.spd_margins(centred.T @ centred / X.shape[0])
-
-
-def _cholesky_or_none(covariance):
-    """LAPACK's Cholesky factor, or None where it fails (the validating path then explains)."""
-    try:
-        return np.linalg.cholesky(covariance)
-    except np.linalg.LinAlgError:
-        return None
 
 
 def principal_axes(covariance):
@@ -229,8 +219,7 @@ def _automatic(scatter, n_dof):
     (``n_dof <= p``) or the spectrum is consistent with a scaled identity, and otherwise the
     analytical nonlinear shrinkage made monotone. One eigendecomposition serves both."""
     p = scatter.shape[0]
-    eigenvalues, eigenvectors = np.linalg.eigh(scatter)
-    eigenvalues = np.maximum(eigenvalues, 0.0)
+    eigenvalues, eigenvectors = symmetric_eigen(scatter)
     spherical = sphericity_statistic(eigenvalues, n_dof) < SPHERICITY_CRITICAL
     if n_dof <= p or n_dof < MIN_ANALYTICAL_SAMPLES or spherical:
         prior = evidence_prior(eigenvalues, n_dof)
