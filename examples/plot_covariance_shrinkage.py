@@ -10,7 +10,8 @@ Shrinkage estimators pull it towards a multiple of the identity:
 
 * :class:`sklearn.covariance.LedoitWolf` and :class:`sklearn.covariance.OAS` choose the
   weight of the identity target to minimise an estimate of the Frobenius risk;
-* :class:`skqg.WishartCovarianceModel` (``shrinkage="evidence"``, the default) puts an
+* :class:`skqg.WishartCovarianceModel` with ``shrinkage="evidence"`` (what the default
+  ``"auto"`` applies when the sample covariance is singular or nearly spherical) puts an
   inverse-Wishart prior :math:`\Sigma \sim IW(\nu_0, \tau I)` on the covariance, chooses
   :math:`(\nu_0, \tau)` by maximising the marginal likelihood of the data, and returns the
   posterior mean :math:`(\tau I + A)/(\nu_0 + n - p - 2)`, with :math:`A` the scatter matrix.
@@ -34,6 +35,7 @@ Gaussian data whose covariance :math:`\Sigma` is known, by three measures:
 # run on its own, the script uses more of both.
 
 import os
+from functools import partial
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -85,7 +87,7 @@ for name, sigma in truths.items():
 # affine-invariant distance are infinite there and it is left out.
 
 estimators = {
-    "Wishart (evidence)": WishartCovarianceModel,
+    "Wishart (evidence)": partial(WishartCovarianceModel, shrinkage="evidence"),
     "Ledoit-Wolf": LedoitWolf,
     "OAS": OAS,
     "empirical": EmpiricalCovariance,

@@ -10,8 +10,8 @@ from scipy.linalg import cho_solve
 from skqg import _validation
 
 SINGULAR_COVARIANCE_HINT = (
-    "With fewer samples than features use shrinkage='evidence', 'oas', 'ledoit-wolf' or a float "
-    "instead of None."
+    "With fewer samples than features use shrinkage='auto', 'evidence', 'qis', 'oas', "
+    "'ledoit-wolf' or a float instead of None."
 )
 
 

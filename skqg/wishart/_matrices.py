@@ -22,8 +22,8 @@ from skqg.wishart._evidence import evidence_covariances
 from skqg.wishart._fitted import FittedModel, covariance_factor
 
 _NO_REGULARISATION_HINT = (
-    "Regularisation is off (shrinkage=None); use shrinkage='evidence' (the default) or a "
-    "float in [0, 1] to fit rank-deficient matrices."
+    "Regularisation is off (shrinkage=None); use shrinkage='auto' (the default: the evidence "
+    "rule for matrices), 'evidence' or a float in [0, 1] to fit rank-deficient matrices."
 )
 
 
