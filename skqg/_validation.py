@@ -4,6 +4,7 @@ Public functions and estimators call these helpers and never re-implement a chec
 ``ValueError`` that names the argument, says what is wrong and how to fix it.
 """
 
+import copy
 import math
 from contextlib import contextmanager
 from numbers import Integral, Real
@@ -627,4 +628,33 @@ def input_attributes_restored_on_error(estimator):
                 setattr(estimator, key, previous[key])
             elif hasattr(estimator, key):
                 delattr(estimator, key)
+        raise
+
+
+@contextmanager
+def state_restored_on_error(estimator, *, deep=False):
+    """Put every attribute of ``estimator`` back as it was if the block raises (or is
+    interrupted).
+
+    Parameters
+    ----------
+    estimator : BaseEstimator
+        The estimator being fitted.
+    deep : bool, default=False
+        Copy the attributes' values too: needed when the block updates fitted arrays in place
+        (``partial_fit``); a ``fit`` that builds new arrays only needs the references.
+
+    Yields
+    ------
+    None
+    """
+    saved = dict(vars(estimator))
+    if deep:
+        saved = copy.deepcopy(saved)
+    try:
+        yield
+    except BaseException:
+        state = vars(estimator)
+        state.clear()
+        state.update(saved)
         raise

@@ -23,6 +23,7 @@ from skqg._validation import (
     check_int,
     check_option,
     check_visible_values,
+    state_restored_on_error,
 )
 from skqg.rbm._layers import (
     VISIBLE_KINDS,
@@ -30,24 +31,23 @@ from skqg.rbm._layers import (
     free_energy,
     gibbs_steps,
     hidden_means,
-    independent_visible_biases,
     visible_means,
 )
 from skqg.rbm._partition import (
     MAX_AUTO_ENUMERATION,
-    compute_log_partition,
+    cached_log_partition,
     enumerated_layer_size,
-    model_fingerprint,
+    fitted_settings,
     resolve_partition_method,
-    seed_cache_key,
 )
 from skqg.rbm._training import (
     GradientAscent,
     cd_statistics,
     data_statistics,
     exact_statistics,
-    persistent_chains,
+    initialise,
     persistent_epoch,
+    report_progress,
     retune_ladder,
 )
 
@@ -240,13 +240,19 @@ n_components)
 
     # ----------------------------------------------------------------- validation
     @property
+    def _visible(self):
+        """The visible kind of the fitted model (``set_params`` after ``fit`` does not change
+        it), or the parameter before any fit."""
+        return self.__dict__.get("_fitted_settings", {}).get("visible", self.visible)
+
+    @property
     def _kind(self):
-        return VISIBLE_KINDS[self.visible]
+        return VISIBLE_KINDS[self._visible]
 
     def _check_visible(self, X, reset):
         """Validate visible data (dense or CSR, float32/float64) and its domain."""
         X = validate_data(self, X, accept_sparse="csr", dtype=(np.float64, np.float32), reset=reset)
-        check_visible_values(X, self.visible)
+        check_visible_values(X, self._visible)
         return X
 
     def _check_hidden(self, H):
@@ -259,26 +265,11 @@ n_components)
             raise ValueError(
                 f"method='exact' enumerates all 2**{size} states of the smaller binary layer "
                 f"(n_components={self.n_components}, n_features={n_features}, "
-                f"visible={self.visible!r}); at most {MAX_AUTO_ENUMERATION} units are allowed. "
+                f"visible={self._visible!r}); at most {MAX_AUTO_ENUMERATION} units are allowed. "
                 "Use fewer hidden units or method='pcd' / 'pt'."
             )
 
     # ----------------------------------------------------------------- training
-    def _initialise(self, X, rng):
-        n_features = X.shape[1]
-        dtype = X.dtype
-        self.components_ = rng.normal(0.0, 0.01, (self.n_components, n_features)).astype(dtype)
-        self.intercept_hidden_ = np.zeros(self.n_components, dtype=dtype)
-        mean = np.asarray(X.mean(axis=0), dtype=np.float64).ravel()
-        a = independent_visible_biases(mean, self._kind)
-        self.intercept_visible_ = a.astype(dtype)
-        self._optimizer_state = GradientAscent.initial_state(
-            (self.components_, self.intercept_visible_, self.intercept_hidden_)
-        )
-        self.h_samples_, self.betas_ = persistent_chains(self, dtype)
-        self.swap_rates_ = np.full(len(self.betas_) - 1, np.nan)
-        self.n_iter_ = 0
-
     def _learning_rate(self):
         if self.learning_rate != "auto":
             return self.learning_rate
@@ -314,22 +305,10 @@ n_components)
         if not np.all(np.isfinite(self.components_)):
             raise FloatingPointError(
                 "Training diverged (non-finite weights); lower learning_rate or momentum"
-                + (", or standardise X" if self.visible == "gaussian" else "")
+                + (", or standardise X" if self._visible == "gaussian" else "")
                 + "."
             )
         self.n_iter_ += 1
-
-    def _report(self, X, began):
-        if not self.verbose:
-            return
-        sample = X[: min(X.shape[0], 1000)]
-        reconstruction = self.inverse_transform(self.transform(sample))
-        diff = (sample.toarray() if sp.issparse(sample) else sample) - reconstruction
-        error = float(np.mean(diff**2))
-        print(
-            f"[{type(self).__name__}] Iteration {self.n_iter_}, reconstruction error = "
-            f"{error:.5f}, time = {time.perf_counter() - began:.2f}s"
-        )
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -347,21 +326,25 @@ n_components)
         self : RBMCoarseGrainer
             The fitted estimator.
         """
-        X = self._check_visible(X, reset=True)
-        if self.method == "exact":
-            self._check_enumerable(X.shape[1])
-        rng = check_random_state(self.random_state)
-        self._initialise(X, rng)
-        self.random_state_ = rng
-        began = time.perf_counter()
-        with numba_threads(self.n_jobs):
-            for epoch in range(self.n_iter):
-                # The step size decays linearly over fit, ending at 1 / n_iter of its start:
-                # large early steps, then averaging out the gradient noise.
-                decay = 1.0 - epoch / self.n_iter
-                self._run_epoch(X, rng, self._learning_rate() * decay)
-                self._report(X, began)
-        self._partition_cache = {}
+        # A failed or interrupted fit leaves a fitted model exactly as it was.
+        with state_restored_on_error(self):
+            self.__dict__.pop("_fitted_settings", None)  # this fit follows the parameters
+            X = self._check_visible(X, reset=True)
+            if self.method == "exact":
+                self._check_enumerable(X.shape[1])
+            rng = check_random_state(self.random_state)
+            initialise(self, X, rng)
+            self.random_state_ = rng
+            began = time.perf_counter()
+            with numba_threads(self.n_jobs):
+                for epoch in range(self.n_iter):
+                    # The step size decays linearly over fit, ending at 1 / n_iter of its
+                    # start: large early steps, then averaging out the gradient noise.
+                    decay = 1.0 - epoch / self.n_iter
+                    self._run_epoch(X, rng, self._learning_rate() * decay)
+                    report_progress(self, X, began)
+            self._partition_cache = {}
+            self._fitted_settings = fitted_settings(self)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -381,15 +364,19 @@ n_components)
             The updated estimator.
         """
         first = not hasattr(self, "components_")
-        X = self._check_visible(X, reset=first)
-        if self.method == "exact":
-            self._check_enumerable(X.shape[1])
-        if first:
-            self.random_state_ = check_random_state(self.random_state)
-            self._initialise(X, self.random_state_)
-        with numba_threads(self.n_jobs):
-            self._run_epoch(X, self.random_state_, self._learning_rate())
-        self._partition_cache = {}
+        # The pass updates the fitted arrays in place: a deep copy restores them on failure.
+        with state_restored_on_error(self, deep=not first):
+            X = self._check_visible(X, reset=first)
+            if self.method == "exact":
+                self._check_enumerable(X.shape[1])
+            if first:
+                self.random_state_ = check_random_state(self.random_state)
+                initialise(self, X, self.random_state_)
+            with numba_threads(self.n_jobs):
+                self._run_epoch(X, self.random_state_, self._learning_rate())
+            self._partition_cache = {}
+            if first:
+                self._fitted_settings = fitted_settings(self)
         return self
 
     # ----------------------------------------------------------------- inference
@@ -543,16 +530,15 @@ n_components)
         n_runs, n_betas = check_int("n_runs", n_runs, 2), check_int("n_betas", n_betas, 2)
         W, a, b = self.components_, self.intercept_visible_, self.intercept_hidden_
         method = resolve_partition_method(method, W.shape[1], W.shape[0], self._kind)
-        seed_source = self.random_state if random_state is None else random_state
-        fingerprint = model_fingerprint(W, a, b, self.visible)
-        key = (fingerprint, method, n_runs, n_betas, seed_cache_key(seed_source))
+        settings = self.__dict__.get("_fitted_settings", {})
+        seed = (
+            settings.get("random_state", self.random_state)
+            if random_state is None
+            else random_state
+        )
         cache = self.__dict__.setdefault("_partition_cache", {})
-        if key not in cache:
-            with numba_threads(self.n_jobs):
-                cache[key] = compute_log_partition(
-                    W, a, b, self._kind, method, n_runs=n_runs, n_betas=n_betas, seed=seed_source
-                )
-        return cache[key]
+        model = (W, a, b, self._visible)
+        return cached_log_partition(cache, model, method, n_runs, n_betas, seed, self.n_jobs)
 
     def score_samples(self, X):
         """Log-likelihood log p(v) of each row, in nats: -F(v) - log Z.

@@ -12,6 +12,7 @@ standard error comes from the delta method on the weights' sample variance.
 """
 
 import hashlib
+import threading
 from numbers import Integral
 from typing import NamedTuple
 
@@ -19,8 +20,8 @@ import numpy as np
 from scipy.special import logsumexp
 
 from skqg._kernels import annealed_importance, gibbs_sampling, state_enumeration
-from skqg._parallel import chunk_seeds
-from skqg.rbm._layers import writable
+from skqg._parallel import chunk_seeds, numba_threads
+from skqg.rbm._layers import VISIBLE_KINDS, writable
 
 # Largest enumerated layer: 2**20 states take about a second at 64 units on the other side.
 MAX_AUTO_ENUMERATION = 20
@@ -198,3 +199,35 @@ def seed_cache_key(random_state):
     if random_state is None or isinstance(random_state, Integral):
         return random_state
     return id(random_state)
+
+
+# One computation of a model's log Z at a time: threads scoring the same fresh model wait for
+# the first one's result instead of each running (with random_state=None, differently seeded)
+# annealed importance sampling of their own.
+_PARTITION_LOCK = threading.Lock()
+
+
+def cached_log_partition(cache, model, method, n_runs, n_betas, seed, n_jobs):
+    """``compute_log_partition`` of ``model = (W, a, b, visible)``, memoised in ``cache``.
+
+    The key is the model's fingerprint and the settings, so an updated model is recomputed;
+    concurrent callers compute each key once.
+    """
+    W, a, b, visible = model
+    key = (model_fingerprint(W, a, b, visible), method, n_runs, n_betas, seed_cache_key(seed))
+    if key in cache:
+        return cache[key]
+    with _PARTITION_LOCK:
+        if key not in cache:
+            kind = VISIBLE_KINDS[visible]
+            with numba_threads(n_jobs):
+                cache[key] = compute_log_partition(
+                    W, a, b, kind, method, n_runs=n_runs, n_betas=n_betas, seed=seed
+                )
+    return cache[key]
+
+
+def fitted_settings(estimator):
+    """The parameters a fitted RBM keeps using whatever ``set_params`` does after ``fit``: the
+    visible kind and the seed of its partition-function estimate."""
+    return {"visible": estimator.visible, "random_state": estimator.random_state}

@@ -16,6 +16,7 @@ means given each row); the model term comes from one of:
 rule in :mod:`skqg._kernels.pcd_training`).
 """
 
+import time
 from typing import NamedTuple
 
 import numpy as np
@@ -24,7 +25,12 @@ from sklearn.utils.extmath import safe_sparse_dot
 
 from skqg._kernels import ascent_steps, parallel_policy, pcd_training
 from skqg._parallel import SEED_BOUND
-from skqg.rbm._layers import hidden_means, sample_hidden, sample_visible
+from skqg.rbm._layers import (
+    hidden_means,
+    independent_visible_biases,
+    sample_hidden,
+    sample_visible,
+)
 from skqg.rbm._partition import exact_model_moments
 
 # Persistent chains when n_chains is None: at least this many, and at least one per batch row.
@@ -265,3 +271,36 @@ def persistent_chains(estimator, dtype):
         return np.zeros((len(ladder), n_chains, n_hidden), dtype=dtype), ladder
     shape = (n_chains, n_hidden) if estimator.method == "pcd" else (0, n_hidden)
     return np.zeros(shape, dtype=dtype), np.ones(1)
+
+
+def initialise(estimator, X, rng):
+    """Fresh parameters, optimiser moments and persistent chains for ``estimator`` on ``X``:
+    small random weights, zero hidden biases and the visible biases of independent units
+    with the data's means."""
+    n_features, dtype = X.shape[1], X.dtype
+    shape = (estimator.n_components, n_features)
+    estimator.components_ = rng.normal(0.0, 0.01, shape).astype(dtype)
+    estimator.intercept_hidden_ = np.zeros(estimator.n_components, dtype=dtype)
+    mean = np.asarray(X.mean(axis=0), dtype=np.float64).ravel()
+    a = independent_visible_biases(mean, estimator._kind)
+    estimator.intercept_visible_ = a.astype(dtype)
+    estimator._optimizer_state = GradientAscent.initial_state(
+        (estimator.components_, estimator.intercept_visible_, estimator.intercept_hidden_)
+    )
+    estimator.h_samples_, estimator.betas_ = persistent_chains(estimator, dtype)
+    estimator.swap_rates_ = np.full(len(estimator.betas_) - 1, np.nan)
+    estimator.n_iter_ = 0
+
+
+def report_progress(estimator, X, began):
+    """With ``verbose``, print the epoch's reconstruction error on up to 1000 rows."""
+    if not estimator.verbose:
+        return
+    sample = X[: min(X.shape[0], 1000)]
+    reconstruction = estimator.inverse_transform(estimator.transform(sample))
+    diff = (sample.toarray() if sp.issparse(sample) else sample) - reconstruction
+    error = float(np.mean(diff**2))
+    print(
+        f"[{type(estimator).__name__}] Iteration {estimator.n_iter_}, reconstruction error = "
+        f"{error:.5f}, time = {time.perf_counter() - began:.2f}s"
+    )
