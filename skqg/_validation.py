@@ -403,6 +403,10 @@ def describe_singular(stack, singular, name, eps=None):
     )
 
 
+# Pivots below this fraction of the largest diagonal entry get their numerical rank checked.
+_DOUBTFUL_PIVOT = 1e-8
+
+
 def check_spd(X, name="X", *, allow_singular=False, hint=""):
     """Validate a stack of symmetric positive-definite matrices and factor it.
 
@@ -441,6 +445,14 @@ def check_spd(X, name="X", *, allow_singular=False, hint=""):
     # A pivot at rounding level means a numerically singular matrix even if it is positive.
     eps = _spd.rounding_eps(dtype)
     singular = ~(pivots > 10 * p * eps * diagonal_scale)
+    # A rank-deficient matrix's last pivot can come out well above rounding level (Cholesky
+    # "succeeds" with eigenvalues of 1e-16 relative, whose logarithm is then NaN): small
+    # pivots are settled by the eigenvalues, as numpy.linalg.matrix_rank would.
+    doubtful = np.flatnonzero(~singular & (pivots <= _DOUBTFUL_PIVOT * diagonal_scale))
+    if len(doubtful):
+        with _spd.one_blas_thread():
+            eigenvalues = np.linalg.eigvalsh(stack[doubtful])
+        singular[doubtful] = _spd.numerical_rank(eigenvalues, eps) < p
     if singular.any() and not allow_singular:
         message = describe_singular(stack, singular, name, eps)
         raise ValueError(f"{message} {hint}".strip())
@@ -658,3 +670,84 @@ def state_restored_on_error(estimator, *, deep=False):
         state.clear()
         state.update(saved)
         raise
+
+
+def overflow_limit(n_terms):
+    """The largest magnitude whose squares, summed ``n_terms`` at a time, stay below float64's
+    maximum with a factor 16 to spare: ``sqrt(1.8e308 / (16 n_terms))`` (about 1e153 for 100
+    terms)."""
+    return float(np.sqrt(np.finfo(np.float64).max / (16.0 * max(n_terms, 1))))
+
+
+# Below this magnitude squares fall under float64's smallest normal number (2.2e-308) and
+# lose their precision: a covariance of such data is rounding noise.
+UNDERFLOW_LIMIT = 16.0 * float(np.sqrt(np.finfo(np.float64).tiny))
+
+
+def check_magnitude(X, name, estimator_name, n_terms, *, squares_needed=False):
+    """Refuse finite entries so large that the estimator's sums of squares would overflow
+    (or, with ``squares_needed``, so small that they would underflow).
+
+    Parameters
+    ----------
+    X : ndarray or sparse matrix
+        Finite values (checked before).
+    name : str
+        The argument's name, for the message.
+    estimator_name : str
+        Who refuses, for the message.
+    n_terms : int
+        How many squares the estimator sums at most (``n_samples * n_features`` for a
+        covariance, ``n_features`` for a per-row quadratic form).
+    squares_needed : bool, default=False
+        The estimator estimates second moments: refuse nonzero data whose largest magnitude is
+        below ``UNDERFLOW_LIMIT`` (about 2e-153) too.
+
+    Raises
+    ------
+    ValueError
+        Naming the largest magnitude found and the limit, and suggesting a rescaling.
+    """
+    values = X.data if sp.issparse(X) else np.asarray(X)
+    if values.size == 0:
+        return
+    largest = float(np.max(np.abs(values)))
+    limit = overflow_limit(n_terms)
+    if largest > limit:
+        raise ValueError(
+            f"{name} has entries of magnitude up to {largest:.3g}; {estimator_name} sums "
+            f"squares of the data (covariances, quadratic forms), which overflow float64 "
+            f"beyond {limit:.3g} at this size. Rescale {name} (e.g. with "
+            "sklearn.preprocessing.StandardScaler), or check it for corrupted values."
+        )
+    if squares_needed and 0.0 < largest < UNDERFLOW_LIMIT:
+        raise ValueError(
+            f"{name} has entries of magnitude at most {largest:.3g}; {estimator_name} "
+            f"estimates second moments, whose squares underflow float64 below "
+            f"{UNDERFLOW_LIMIT:.3g}. Rescale {name} (e.g. with "
+            "sklearn.preprocessing.StandardScaler)."
+        )
+
+
+def check_reach(X, centre, limit, name, estimator_name):
+    """Refuse rows farther than ``limit`` (per coordinate) from a fitted ``centre``.
+
+    For maps fitted to data: ``limit`` is where their quadratic terms would overflow, in the
+    data's own units (:func:`overflow_limit` divided by the map's gain).
+
+    Raises
+    ------
+    ValueError
+        Naming the farthest coordinate and suggesting a rescaling.
+    """
+    if X.shape[0] == 0:
+        return
+    reach = float(np.max(np.abs(X - centre)))
+    if reach > limit:
+        raise ValueError(
+            f"{name} has a coordinate {reach:.3g} away from the training data's centre; "
+            f"{estimator_name}'s quadratic terms overflow float64 beyond {limit:.3g} there. "
+            "Rescale it as the training data were (e.g. "
+            "with the same sklearn.preprocessing.StandardScaler), or check it for corrupted "
+            "values."
+        )

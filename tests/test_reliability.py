@@ -7,8 +7,9 @@ import threading
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 
-from skqg import RBMCoarseGrainer
+from skqg import MongeAmpereTransport, RBMCoarseGrainer, WishartCovarianceModel
 
 
 def binary(n_rows, n_columns, seed=0):
@@ -115,3 +116,66 @@ def test_concurrent_scoring_computes_the_log_partition_once():
     for thread in threads:
         thread.join()
     assert len(results) == 8 and len(set(results)) == 1
+
+
+# ------------------------------------------------------------------ 3-6. scales and degeneracy
+def normal_data(n_rows=200, n_columns=2, seed=0):
+    return np.random.RandomState(seed).normal(size=(n_rows, n_columns))
+
+
+def test_transport_refuses_points_whose_squares_overflow_instead_of_returning_nan():
+    model = MongeAmpereTransport(random_state=0).fit(normal_data())
+    far = np.array([[1e155, 1e155]])
+    for method in (model.transform, model.score_samples, model.log_det_jacobian):
+        with pytest.raises(ValueError, match=r"away from the training data's centre.*Rescale"):
+            method(far)
+    assert np.isfinite(model.score_samples([[1e150, 1e150]])).all()  # still in range
+
+
+def test_gaussian_rbm_refuses_data_whose_squares_overflow():
+    with pytest.raises(
+        ValueError, match=r"magnitude up to 2.77e\+300.*overflow float64.*StandardScaler"
+    ):
+        RBMCoarseGrainer(2, visible="gaussian", n_iter=1).fit(normal_data() * 1e300)
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        WishartCovarianceModel(),
+        WishartCovarianceModel(shrinkage="ledoit-wolf"),
+        WishartCovarianceModel(n_components=1),
+        MongeAmpereTransport(random_state=0),
+    ],
+    ids=["wishart", "wishart-ledoit-wolf", "wishart-factors", "transport"],
+)
+@pytest.mark.parametrize("scale", [1e300, 1e-300])
+def test_extreme_scales_get_a_clear_error_that_suggests_rescaling(estimator, scale):
+    """Not LinAlgError, not "Input contains NaN" (there is none), never an internal name."""
+    with pytest.raises(ValueError, match=r"magnitude .*Rescale X") as error:
+        clone(estimator).fit(normal_data(n_columns=3) * scale)
+    assert "cov_x" not in str(error.value) and "NaN" not in str(error.value)
+
+
+def test_transport_refuses_rows_that_are_all_equal():
+    with pytest.raises(ValueError, match="zero variance in every direction"):
+        MongeAmpereTransport(random_state=0).fit(np.array([[1.0, 2.0], [1.0, 2.0]]))
+
+
+# ------------------------------------------------------------------ 12. numerically singular
+def test_numerically_singular_matrices_are_regularised_even_when_cholesky_succeeds():
+    """Rank-15 sample covariances of size 16: for some, Cholesky succeeds with eigenvalues of
+    1e-16 relative, and their tangent vectors were all NaN."""
+    rng = np.random.RandomState(0)
+    stack = []
+    for _ in range(400):
+        Z = rng.normal(size=(16, 16)) @ rng.normal(size=(16, 16))
+        Z -= Z.mean(axis=0)
+        stack.append(Z.T @ Z / 15)
+    stack = np.array(stack)
+    train, test = stack[:300], stack[300:]
+    model = WishartCovarianceModel().fit(train)
+    assert model.n_regularised_ == len(train)  # every one has rank 15
+    for part in (train, test):
+        assert np.isfinite(model.transform(part)).all()
+        assert np.isfinite(model.score_samples(part)).all()

@@ -21,6 +21,7 @@ from skqg._parallel import numba_threads
 from skqg._validation import (
     check_hidden_values,
     check_int,
+    check_magnitude,
     check_option,
     check_visible_values,
     state_restored_on_error,
@@ -253,6 +254,10 @@ n_components)
         """Validate visible data (dense or CSR, float32/float64) and its domain."""
         X = validate_data(self, X, accept_sparse="csr", dtype=(np.float64, np.float32), reset=reset)
         check_visible_values(X, self._visible)
+        if self._visible == "gaussian":  # binary kinds are bounded by their domain check
+            check_magnitude(
+                X, "X", type(self).__name__, X.shape[0] * X.shape[1] if reset else X.shape[1]
+            )
         return X
 
     def _check_hidden(self, H):

@@ -13,11 +13,14 @@ from skqg._parallel import numba_threads
 from skqg._validation import (
     check_finite_entries,
     check_int,
+    check_magnitude,
+    check_reach,
     input_attributes_restored_on_error,
 )
 from skqg.transport import _brenier_map, _distributed, _monotone_map
 from skqg.transport._epsilon import auto_epsilon
 from skqg.transport._exact import exact_potential, uncentred_cost
+from skqg.transport._fitted import fitted_state
 from skqg.transport._gaussian_maps import (
     bures_map,
     gaussian_moments,
@@ -223,6 +226,7 @@ class MongeAmpereTransport(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
                 ensure_all_finite=False,
             )
             _check_finite(X, "X")
+            check_magnitude(X, "X", "MongeAmpereTransport", X.size, squares_needed=True)
             fitted = self._solve(X.astype(np.float64))
         for key, value in fitted.items():
             setattr(self, key, value)
@@ -298,7 +302,7 @@ class MongeAmpereTransport(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
             cost = float(np.mean(np.sum((moved - X) ** 2, axis=1)))
         else:
             cost = uncentred_cost(exact_cost, x_centre, y_centre, Y.mean(axis=0))
-        return _fitted_state(bmap, Y, name, cost, n_iter, cov_x, cov_y, knots)
+        return fitted_state(bmap, Y, name, cost, n_iter, cov_x, cov_y, knots)
 
     def _solve_on_cluster(self, X):
         """The entropic fit of a dask array, its row work on the dask.distributed workers."""
@@ -328,7 +332,7 @@ class MongeAmpereTransport(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
             return np.sum((moved - block) ** 2, axis=1)
 
         cost = _distributed.dask_row_mean(X.astype(np.float64), squared_moves)
-        return _fitted_state(
+        return fitted_state(
             bmap, Y, name, cost, parts["n_iter"], parts["cov_x"], parts["cov_y"], None
         )
 
@@ -377,6 +381,13 @@ class MongeAmpereTransport(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
             self, X, reset=False, dtype=[np.float64, np.float32], ensure_all_finite=False
         )
         _check_finite(X, name)
+        check_reach(
+            X,
+            self.location_,
+            self.__dict__.get("_input_limit", np.inf),
+            name,
+            "MongeAmpereTransport",
+        )
         return X
 
     def _evaluate(self, X, **what):
@@ -568,29 +579,6 @@ def _evaluate_map(bmap, knots, X, **what):
     if "gradient" in out:
         out["gradient"] = out["gradient"][:, None]
     return out
-
-
-def _fitted_state(bmap, Y, name, cost, n_iter, cov_x, cov_y, knots):
-    """The fitted attributes, set together at the end of ``fit``."""
-    return {
-        "reference_samples_": Y,
-        "dual_potential_": bmap.potential,
-        "epsilon_": float(bmap.epsilon),
-        "location_": bmap.x_centre,
-        "reference_location_": bmap.y_centre,
-        "linear_part_": bmap.linear,
-        "transport_cost_": cost,
-        "n_iter_": int(n_iter),
-        # Fitted state read by the methods (set_params after fit must not leak in).
-        "_fitted_reference": name,
-        "_map_points": bmap.points,
-        "_tail_root": bmap.tail_root,
-        "_tail_radius": bmap.tail_radius,
-        # Initial guess for inverse_transform: the inverse of the Gaussian (Bures) map.
-        "_inverse_start": np.linalg.inv(bures_map(cov_x, cov_y)),
-        "_reference_spread": float(np.sqrt(np.trace(cov_y))),
-        "_knots": knots,
-    }
 
 
 def _check_finite(X, name):

@@ -109,7 +109,14 @@ def floor_eigenvalues(cov):
 def gaussian_moments(X, Y, name):
     """Means and (floored) covariances of the data and of the reference."""
     x_centre = X.mean(axis=0)
-    cov_x = floored_covariance(X - x_centre)
+    centred = X - x_centre
+    # Equal rows leave nothing to transport (the floor below would invent a spread).
+    if not np.abs(centred).max() > 16 * np.finfo(np.float64).eps * np.abs(X).max():
+        raise ValueError(
+            "X has zero variance in every direction (all its rows are equal): there is no "
+            "spread to transport. Fit on at least two distinct rows."
+        )
+    cov_x = floored_covariance(centred)
     return (x_centre, cov_x, *reference_side_moments(Y, name, X.shape[1]))
 
 

@@ -22,6 +22,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from skqg._validation import (
     check_finite_entries,
     check_int,
+    check_magnitude,
     input_attributes_restored_on_error,
 )
 from skqg.wishart._matrices import MatrixModel
@@ -256,6 +257,7 @@ class WishartCovarianceModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
                 ensure_all_finite=False,
             )
             _check_finite(X, "X")
+            check_magnitude(X, "X", "WishartCovarianceModel", X.size, squares_needed=True)
             if X.ndim not in _MODELS:
                 raise ValueError(
                     "X must be 2-D observations (n_samples, n_features) or a 3-D stack of SPD "

@@ -1,0 +1,32 @@
+"""The fitted attributes of :class:`skqg.MongeAmpereTransport`, set together at the end of fit."""
+
+import numpy as np
+
+from skqg._validation import overflow_limit
+from skqg.transport._gaussian_maps import bures_map
+
+
+def fitted_state(bmap, Y, name, cost, n_iter, cov_x, cov_y, knots):
+    """The fitted attributes, set together at the end of ``fit``."""
+    bures = bures_map(cov_x, cov_y)
+    return {
+        "reference_samples_": Y,
+        "dual_potential_": bmap.potential,
+        "epsilon_": float(bmap.epsilon),
+        "location_": bmap.x_centre,
+        "reference_location_": bmap.y_centre,
+        "linear_part_": bmap.linear,
+        "transport_cost_": cost,
+        "n_iter_": int(n_iter),
+        # Fitted state read by the methods (set_params after fit must not leak in).
+        "_fitted_reference": name,
+        "_map_points": bmap.points,
+        "_tail_root": bmap.tail_root,
+        "_tail_radius": bmap.tail_radius,
+        # Initial guess for inverse_transform: the inverse of the Gaussian (Bures) map; its
+        # gain bounds the inputs whose images' squared norms stay finite.
+        "_inverse_start": np.linalg.inv(bures),
+        "_input_limit": overflow_limit(len(bures)) / max(float(np.linalg.norm(bures, 2)), 1e-300),
+        "_reference_spread": float(np.sqrt(np.trace(cov_y))),
+        "_knots": knots,
+    }
