@@ -4,9 +4,11 @@ Each test is named after what it checks; all were failures found by probing from
 """
 
 import threading
+import time
 
 import numpy as np
 import pytest
+from scipy.stats import multivariate_normal
 from sklearn.base import clone
 
 from skqg import MongeAmpereTransport, RBMCoarseGrainer, WishartCovarianceModel
@@ -179,3 +181,41 @@ def test_numerically_singular_matrices_are_regularised_even_when_cholesky_succee
     for part in (train, test):
         assert np.isfinite(model.transform(part)).all()
         assert np.isfinite(model.score_samples(part)).all()
+
+
+# ------------------------------------------------------------------ 7. wide factor analysis
+def test_wide_factor_analysis_profile_equals_the_dense_one():
+    from skqg.wishart import _latent
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(6, 15)) @ rng.normal(size=(15, 15))
+    factor = (X - X.mean(axis=0)) / np.sqrt(6)
+    empirical = factor.T @ factor
+    log_noise = np.log(0.5 * np.diag(empirical)) + 0.3 * rng.normal(size=15)
+    for n_components in (2, 7):  # 7 exceeds the rank (5): padded with zero pairs
+        dense = _latent._dense_profile(log_noise, empirical, n_components)
+        wide = _latent._wide_profile(log_noise, factor, n_components)
+        assert wide[0] == pytest.approx(dense[0], rel=1e-13)
+        np.testing.assert_allclose(wide[1], dense[1], atol=1e-13)
+        np.testing.assert_allclose(np.abs(wide[2]), np.abs(dense[2]), atol=1e-12)
+
+
+def test_woodbury_densities_equal_the_dense_ones():
+    rng = np.random.RandomState(1)
+    X = rng.normal(size=(300, 3)) @ rng.normal(size=(3, 30)) + rng.normal(size=(300, 30))
+    model = WishartCovarianceModel(n_components=3).fit(X)
+    assert model._model.woodbury is not None  # no Heywood case here
+    X_test = rng.normal(size=(20, 30))
+    expected = multivariate_normal(model.location_, model.covariance_).logpdf(X_test)
+    np.testing.assert_allclose(model.score_samples(X_test), expected, rtol=1e-10)
+    np.testing.assert_allclose(model.precision_ @ model.covariance_, np.eye(30), atol=1e-10)
+
+
+@pytest.mark.parametrize("noise", ["diagonal", "isotropic"])
+def test_factor_analysis_of_wide_data_works_in_the_row_space(noise):
+    """5 x 2000: every iteration used to eigendecompose a 2000 x 2000 matrix (> 300 s)."""
+    X = normal_data(5, 2000)
+    began = time.perf_counter()
+    model = WishartCovarianceModel(n_components=2, noise=noise).fit(X)
+    assert time.perf_counter() - began < 20.0  # about 0.5 s here; a loose bound for CI
+    assert np.isfinite(model.score(X)) and model.components_.shape == (2, 2000)

@@ -9,7 +9,7 @@ import warnings
 from collections import namedtuple
 
 import numpy as np
-from scipy.linalg import cho_solve
+from scipy.linalg import cho_solve, solve_triangular
 from scipy.optimize import minimize
 from sklearn.exceptions import ConvergenceWarning
 
@@ -17,8 +17,14 @@ LatentFit = namedtuple("LatentFit", ["components", "noise_variance", "n_iter"])
 
 
 def fit_latent(empirical, n_components, *, noise, tol, max_iter):
-    """Factor analysis (``noise="diagonal"``) or PPCA (``"isotropic"``) of ``empirical``."""
-    n_features = empirical.shape[0]
+    """Factor analysis (``noise="diagonal"``) or PPCA (``"isotropic"``) of ``empirical``.
+
+    ``empirical`` is the ``(p, p)`` maximum-likelihood covariance, or, for wide data
+    (``n < p``), its factor ``Y`` of shape ``(n, p)`` with ``Y^T Y`` the covariance (the
+    centred rows divided by ``sqrt(n)``): every step then works in the ``n``-dimensional row
+    space, as ``O(n^2 p)`` instead of ``O(p^3)``.
+    """
+    n_features = empirical.shape[1]
     if n_components > n_features:
         raise ValueError(f"n_components={n_components} must be <= n_features={n_features}.")
     if noise == "diagonal":
@@ -54,21 +60,90 @@ def isotropic_latent(empirical, n_components):
         ``components`` of shape ``(m, p)`` (rows are ``W^T``) and ``noise_variance`` of shape
         ``(p,)``, constant.
     """
-    p = empirical.shape[0]
-    eigenvalues, eigenvectors = np.linalg.eigh(empirical)
-    eigenvalues, eigenvectors = eigenvalues[::-1], eigenvectors[:, ::-1]
-    sigma2 = float(eigenvalues[n_components:].mean())
+    p = empirical.shape[1]
+    eigenvalues, eigenvectors = _top_eigenpairs(empirical)
+    # The eigenvalues a thin factor does not reach are zeros.
+    sigma2 = float((eigenvalues.sum() - eigenvalues[:n_components].sum()) / (p - n_components))
     if not sigma2 > 0.0:
         raise ValueError(
             f"The data have no variance outside their first {n_components} principal "
             "directions, so the noise variance is zero; use fewer components."
         )
-    excess = np.maximum(eigenvalues[:n_components] - sigma2, 0.0)
-    components = (eigenvectors[:, :n_components] * np.sqrt(excess)).T
+    top = _padded(eigenvalues, n_components)
+    excess = np.maximum(top - sigma2, 0.0)
+    components = (_padded_columns(eigenvectors, n_components) * np.sqrt(excess)).T
     return LatentFit(components, np.full(p, sigma2), 1)
 
 
+def _is_factor(matrix):
+    """Whether ``matrix`` is a thin factor ``Y`` (n < p rows) rather than a ``(p, p)`` matrix."""
+    return matrix.shape[0] != matrix.shape[1]
+
+
+def _top_eigenpairs(matrix):
+    """Eigenvalues (descending) and eigenvectors of ``S``, given ``S`` or a thin factor ``Y``
+    of ``S = Y^T Y`` (then only its ``n`` possibly nonzero pairs, from the SVD of ``Y``)."""
+    if _is_factor(matrix):
+        _, singular, rows = np.linalg.svd(matrix, full_matrices=False)
+        return singular**2, rows.T
+    eigenvalues, eigenvectors = np.linalg.eigh(matrix)
+    return eigenvalues[::-1], eigenvectors[:, ::-1]
+
+
+def _padded(values, size):
+    """The first ``size`` entries, zeros beyond the given ones."""
+    out = np.zeros(size)
+    kept = min(size, len(values))
+    out[:kept] = values[:kept]
+    return out
+
+
+def _padded_columns(vectors, size):
+    """The first ``size`` columns, zero columns beyond the given ones (their weight is 0)."""
+    out = np.zeros((vectors.shape[0], size))
+    kept = min(size, vectors.shape[1])
+    out[:, :kept] = vectors[:, :kept]
+    return out
+
+
 def _factor_profile(log_noise, empirical, n_components):
+    """:func:`_dense_profile`, or :func:`_wide_profile` when ``empirical`` is a thin factor."""
+    if _is_factor(empirical):
+        return _wide_profile(log_noise, empirical, n_components)
+    return _dense_profile(log_noise, empirical, n_components)
+
+
+def _wide_profile(log_noise, factor, n_components):
+    """:func:`_dense_profile` for ``S = Y^T Y`` with ``Y`` of shape ``(n, p)``, ``n < p``.
+
+    With ``M = psi^{-1/2} S psi^{-1/2}`` and the SVD ``Y psi^{-1/2} = P diag(s) Q^T``, the top
+    ``m`` pairs ``(s_k^2, q_k)`` give the loadings; with ``d_k = (s_k^2 - 1)_+`` the determinant
+    lemma and Woodbury's identity leave ``log det Sigma = sum log psi + sum log(1 + d_k)``,
+    ``tr(Sigma^-1 S) = sum S_ii / psi_i - sum d_k``, and the gradient
+    ``(1 - sum_k c_k q_ik^2 - sum_r Z_ri^2) / 2`` with ``c_k = d_k / (1 + d_k)`` and
+    ``Z = Y psi^{-1/2} (I - Q c Q^T)``: no ``p x p`` matrix is formed.
+    """
+    noise = np.exp(log_noise)
+    root = np.sqrt(noise)
+    scaled = factor / root
+    left, singular, rows = np.linalg.svd(scaled, full_matrices=False)
+    top = _padded(singular**2, n_components)
+    vectors = _padded_columns(rows.T, n_components)
+    lifted = np.maximum(top - 1.0, 0.0)
+    loadings = root[:, np.newaxis] * vectors * np.sqrt(lifted)
+    variances = np.einsum("ri,ri->i", factor, factor)
+    value = 0.5 * (
+        np.sum(log_noise) + np.sum(np.log1p(lifted)) + np.sum(variances / noise) - lifted.sum()
+    )
+    weight = lifted / (1.0 + lifted)
+    kept = min(n_components, len(singular))
+    projected = (left[:, :kept] * (singular[:kept] * weight[:kept])) @ rows[:kept]
+    residual = scaled - projected
+    gradient = 0.5 * (1.0 - (vectors**2) @ weight - np.einsum("ri,ri->i", residual, residual))
+    return value, gradient, loadings
+
+
+def _dense_profile(log_noise, empirical, n_components):
     """Negative mean log-likelihood of factor analysis with ``W`` profiled out, and its gradient.
 
     For noise variances ``psi`` the best loadings are ``psi^{1/2} U (Lambda - 1)_+^{1/2}`` from
@@ -113,7 +188,10 @@ def diagonal_latent(empirical, n_components, *, tol, max_iter):
     -------
     LatentFit
     """
-    variances = np.diag(empirical).copy()
+    if _is_factor(empirical):
+        variances = np.einsum("ri,ri->i", empirical, empirical)
+    else:
+        variances = np.diag(empirical).copy()
     if not (variances > 0.0).all():
         zero = int(np.flatnonzero(~(variances > 0.0))[0])
         raise ValueError(
@@ -139,3 +217,32 @@ def diagonal_latent(empirical, n_components, *, tol, max_iter):
         )
     _, _, loadings = _factor_profile(result.x, empirical, n_components)
     return LatentFit(loadings.T, np.exp(result.x), max(int(result.nit), 1))
+
+
+# Woodbury's identity subtracts terms of size 1/psi: accurate to about eps / ratio, so it is
+# used while the smallest noise variance is at least this fraction of the largest variance.
+_WOODBURY_RATIO = 1e-6
+
+
+def woodbury_terms(latent):
+    """``log det Sigma`` and ``Sigma^-1`` of ``Sigma = W W^T + Psi`` in ``O(p^2 m)`` by the
+    determinant lemma and Woodbury's identity (``K = I + W^T Psi^-1 W``, ``m x m``), or None
+    when a noise variance is too small for them to be accurate (a Heywood case)."""
+    variances = latent.noise_variance + np.einsum("ki,ki->i", latent.components, latent.components)
+    if latent.noise_variance.min() < _WOODBURY_RATIO * variances.max():
+        return None
+    loadings_over_noise = latent.components / latent.noise_variance  # W^T Psi^{-1}
+    inner = np.eye(len(latent.components)) + loadings_over_noise @ latent.components.T
+    factor = np.linalg.cholesky(inner)
+    log_det = float(np.sum(np.log(latent.noise_variance)) + 2.0 * np.log(np.diag(factor)).sum())
+    whitened = solve_triangular(factor, loadings_over_noise, lower=True)  # K^{-1/2} W^T Psi^-1
+    precision = np.diag(1.0 / latent.noise_variance) - whitened.T @ whitened
+    return log_det, precision, (loadings_over_noise, factor)
+
+
+def woodbury_mahalanobis(latent, terms, centred):
+    """``x^T Sigma^-1 x`` per row: ``|x|^2_{Psi^-1} - |K^{-1/2} W^T Psi^-1 x|^2``."""
+    loadings_over_noise, factor = terms
+    projected = solve_triangular(factor, loadings_over_noise @ centred.T, lower=True)
+    noise_term = np.einsum("ri,ri->r", centred / latent.noise_variance, centred)
+    return noise_term - np.einsum("kr,kr->r", projected, projected)

@@ -12,6 +12,7 @@ Marchenko-Pastur diagnostics of the scatter about ``m`` (``W_p(n, C)`` under the
 """
 
 import numpy as np
+from scipy.linalg import cho_solve, solve_triangular
 from sklearn.covariance import ledoit_wolf, oas, shrunk_covariance
 from sklearn.utils import check_random_state
 
@@ -19,7 +20,12 @@ from skqg import stats
 from skqg._batching import row_batches
 from skqg.wishart._evidence import evidence_covariance, evidence_prior, posterior_mean
 from skqg.wishart._fitted import FittedModel, covariance_factor
-from skqg.wishart._latent import fit_latent, posterior_map
+from skqg.wishart._latent import (
+    fit_latent,
+    posterior_map,
+    woodbury_mahalanobis,
+    woodbury_terms,
+)
 from skqg.wishart._nonlinear import (
     MIN_ANALYTICAL_SAMPLES,
     SHRINKERS,
@@ -52,7 +58,18 @@ class ObservationModel(FittedModel):
         """
         self.location = location
         self.covariance = covariance
-        if spectrum is None:
+        if latent is not None:
+            # W W^T + Psi (Psi > 0): Woodbury's identity, or LAPACK's Cholesky factor in a
+            # Heywood case; no eigendecomposition of the p x p matrix either way.
+            self.woodbury = woodbury_terms(latent)
+            if self.woodbury is None:
+                self.factor = np.linalg.cholesky(covariance)
+                self.log_det = float(2.0 * np.log(np.diag(self.factor)).sum())
+                self.precision = cho_solve((self.factor, True), np.eye(len(covariance)))
+            else:
+                self.log_det, self.precision, self.woodbury = self.woodbury
+            self.axes = self.scales = None
+        elif spectrum is None:
             # Validates the covariance (a clear error if it is not positive definite).
             _, self.log_det, self.precision = covariance_factor(
                 covariance, "The estimated covariance"
@@ -80,7 +97,8 @@ class ObservationModel(FittedModel):
             n_dof = n_samples if assume_centered else n_samples - 1
             covariance, estimates, spectrum = _shrunk(centred, scatter, n_dof, shrinkage)
             return cls(location, covariance, {**estimates, "n_iter_": 1}, spectrum=spectrum)
-        empirical = scatter / n_samples
+        # Wide data: the latent fit works on the rows (n < p), never on a p x p matrix.
+        empirical = centred / np.sqrt(n_samples) if n_samples < n_features else scatter / n_samples
         latent = fit_latent(empirical, n_components, noise=noise, tol=tol, max_iter=max_iter)
         covariance = latent.components.T @ latent.components + np.diag(latent.noise_variance)
         estimates = {
@@ -135,6 +153,13 @@ class ObservationModel(FittedModel):
         distances = np.empty(len(X))
         for rows in row_batches(len(X)):  # bounded temporaries
             centred = X[rows].astype(np.float64, copy=False) - self.location
+            if self.latent is not None and self.woodbury is not None:
+                distances[rows] = woodbury_mahalanobis(self.latent, self.woodbury, centred)
+                continue
+            if self.latent is not None:
+                solved = solve_triangular(self.factor, centred.T, lower=True)
+                distances[rows] = (solved**2).sum(axis=0)
+                continue
             whitened = (centred @ self.axes) / self.scales
             distances[rows] = (whitened**2).sum(axis=1)
         return distances
@@ -143,6 +168,10 @@ class ObservationModel(FittedModel):
         """``n_samples`` Gaussian draws."""
         rng = check_random_state(random_state)
         noise = rng.standard_normal((n_samples, self.covariance.shape[0]))
+        if self.latent is not None:  # x = m + W z + Psi^{1/2} e
+            factors = rng.standard_normal((n_samples, len(self.latent.components)))
+            spread = np.sqrt(self.latent.noise_variance)
+            return self.location + factors @ self.latent.components + noise * spread
         return self.location + (noise * self.scales) @ self.axes.T
 
     def goodness_of_fit(self, X, *, n_bootstrap, random_state):
@@ -160,7 +189,10 @@ class ObservationModel(FittedModel):
     def spectrum(self, X):
         """Eigenvalues of the whitened sample covariance about ``location``, and the MP test."""
         centred = X.astype(np.float64, copy=False) - self.location
-        whitened = ((centred @ self.axes) / self.scales).T
+        axes, scales = (
+            (self.axes, self.scales) if self.axes is not None else principal_axes(self.covariance)
+        )
+        whitened = ((centred @ axes) / scales).T
         sample = whitened @ whitened.T / X.shape[0]
         eigenvalues = np.linalg.eigvalsh(sample)
         ratio = X.shape[1] / X.shape[0]
