@@ -1,5 +1,6 @@
 """Numba thread control and per-chunk seeding, shared by every estimator and kernel driver."""
 
+import os
 import threading
 from contextlib import contextmanager
 from numbers import Integral
@@ -54,6 +55,29 @@ def resolve_n_threads(n_jobs):
     return max(1, min(requested, ceiling))
 
 
+# The process in which Numba's OpenMP layer started; a fork inherits it, so a different pid
+# here means a forked child, where GNU OpenMP would print "Terminating: fork() called from a
+# process already using GNU OpenMP" and kill the worker (a fork-based pool then hangs).
+_OPENMP_PID = None
+
+
+def _refuse_forked_openmp():
+    """Raise a clear error in a process forked after OpenMP started, instead of a hang."""
+    global _OPENMP_PID
+    if _OPENMP_PID is None:
+        if numba.threading_layer() == "omp":
+            _OPENMP_PID = os.getpid()
+        return
+    if _OPENMP_PID != os.getpid():
+        raise RuntimeError(
+            "This process was forked from one in which skqg's OpenMP threads had started; "
+            "GNU OpenMP cannot run in such a child (it would abort the worker and the pool "
+            "would hang). Start worker processes with the 'spawn' or 'forkserver' method "
+            "(multiprocessing.get_context('spawn'), or joblib's default loky backend), or "
+            "set NUMBA_THREADING_LAYER=tbb."
+        )
+
+
 @contextmanager
 def numba_threads(n_jobs):
     """Run a block with a given number of Numba threads, then restore the previous setting.
@@ -75,6 +99,7 @@ def numba_threads(n_jobs):
     """
     # get_num_threads starts Numba's threading layer, so the layer is known from here on.
     previous = numba.get_num_threads()
+    _refuse_forked_openmp()
     with _serialised_if_workqueue():
         n_threads = resolve_n_threads(n_jobs)
         numba.set_num_threads(n_threads)

@@ -40,9 +40,9 @@ def test_quick_demo_writes_a_figure_and_a_table(tmp_path, capsys, monkeypatch):
     drawn = {}
     original = _demo_figure.draw_demo_figure
 
-    def draw_and_keep(panels, path):
+    def draw_and_keep(panels, path, image_format=None):
         drawn.update(panels)
-        original(panels, path)
+        original(panels, path, image_format)
 
     monkeypatch.setattr(_demo_figure, "draw_demo_figure", draw_and_keep)
     calls = {cls.__name__: {} for cls in ESTIMATORS}

@@ -3,6 +3,9 @@
 Each test is named after what it checks; all were failures found by probing from outside.
 """
 
+import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -12,6 +15,7 @@ from scipy.stats import multivariate_normal
 from sklearn.base import clone
 
 from skqg import MongeAmpereTransport, RBMCoarseGrainer, WishartCovarianceModel
+from skqg.cli import main
 
 
 def binary(n_rows, n_columns, seed=0):
@@ -219,3 +223,91 @@ def test_factor_analysis_of_wide_data_works_in_the_row_space(noise):
     model = WishartCovarianceModel(n_components=2, noise=noise).fit(X)
     assert time.perf_counter() - began < 20.0  # about 0.5 s here; a loose bound for CI
     assert np.isfinite(model.score(X)) and model.components_.shape == (2, 2000)
+
+
+# ------------------------------------------------------------------ 8-10. the command line
+def test_cli_refuses_an_output_path_it_cannot_write_before_the_work(tmp_path, capsys):
+    began = time.perf_counter()
+    missing = tmp_path / "missing" / "x.npz"
+    assert main(["ising", "--size", "64", "--out", str(missing)]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert main(["ising", "--size", "64", "--out", str(tmp_path)]) == 2
+    assert "is a directory" in capsys.readouterr().err
+    assert main(["demo", "--quick", "--out", str(tmp_path / "figure.xyz")]) == 2
+    assert "cannot write '.xyz' figures" in capsys.readouterr().err
+    assert time.perf_counter() - began < 5.0  # refused up front, not after sampling
+
+
+@pytest.mark.parametrize("name", ["configurations", "configurations.data"])
+def test_cli_writes_exactly_the_file_name_given(tmp_path, name):
+    out = tmp_path / name
+    assert main(["ising", "--size", "4", "--n-samples", "6", "--quiet", "--out", str(out)]) == 0
+    assert sorted(path.name for path in tmp_path.iterdir()) == [name]  # nothing appended
+    with np.load(out) as data:
+        assert data["X"].shape == (6, 16)
+
+
+def test_cli_prints_the_demo_results_before_writing_the_figure(monkeypatch, capsys, tmp_path):
+    from skqg.cli import _demo, _demo_figure
+
+    monkeypatch.setattr(_demo, "run_demo", lambda **kwargs: ([], {}))
+    monkeypatch.setattr(_demo, "format_table", lambda rows: "THE RESULTS TABLE")
+
+    def read_only(*args):
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(_demo_figure, "draw_demo_figure", read_only)
+    assert main(["demo", "--quick", "--out", str(tmp_path / "demo.png")]) == 1
+    captured = capsys.readouterr()
+    assert "THE RESULTS TABLE" in captured.out
+    assert "Read-only file system" in captured.err and "Traceback" not in captured.err
+    assert list(tmp_path.iterdir()) == []  # no partial file
+
+
+def test_cli_refuses_a_run_larger_than_the_memory_with_the_numbers(tmp_path, capsys):
+    began = time.perf_counter()
+    assert main(["ising", "--size", "1000000000", "--out", str(tmp_path / "x.npz")]) == 2
+    error = capsys.readouterr().err
+    assert "GiB of memory" in error and "is available" in error
+    assert time.perf_counter() - began < 5.0
+
+
+def test_ctrl_c_exits_with_130_and_one_line(tmp_path):
+    out = tmp_path / "x.npz"
+    command = [sys.executable, "-m", "skqg", "ising", "--size", "96", "--n-samples", "200000"]
+    process = subprocess.Popen(
+        [*command, "--temperature", "3.5", "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(4.0)  # well into sampling (compiled kernels come from the cache)
+    process.send_signal(signal.SIGINT)
+    _, error = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert "Traceback" not in error
+    assert error.strip().splitlines()[-1] == "skqg ising: interrupted"
+    assert not out.exists() and not list(tmp_path.iterdir())
+
+
+# ------------------------------------------------------------------ fork after OpenMP
+def _fit_in_child():
+    try:
+        WishartCovarianceModel().fit(np.stack([np.eye(3) * (1 + k) for k in range(20)]))
+    except RuntimeError as error:
+        return str(error)
+    return "fitted"
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="fork start method")
+def test_a_fork_after_openmp_started_gets_a_clear_error_instead_of_a_hang():
+    import multiprocessing
+
+    import numba
+
+    WishartCovarianceModel().fit(np.stack([np.eye(3) * (1 + k) for k in range(20)]))
+    if numba.threading_layer() != "omp":
+        pytest.skip("the hazard is GNU OpenMP's; this threading layer is fork-safe")
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        outcome = pool.apply_async(_fit_in_child).get(timeout=120)
+    assert "forked" in outcome and "spawn" in outcome

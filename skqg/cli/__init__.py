@@ -7,6 +7,12 @@ import time
 import numpy as np
 
 from skqg import __version__
+from skqg.cli._guards import (
+    check_ising_memory,
+    check_output_path,
+    was_interrupted,
+    write_atomically,
+)
 
 
 def _positive_int(text):
@@ -84,12 +90,15 @@ def _add_demo_parser(subparsers):
 
 def _run_demo(args):
     from skqg.cli._demo import format_table, run_demo
-    from skqg.cli._demo_figure import draw_demo_figure
+    from skqg.cli._demo_figure import draw_demo_figure, figure_format
 
+    check_output_path(args.out, "figure")
+    image_format = figure_format(args.out)
     start = time.perf_counter()
     rows, panels = run_demo(quick=args.quick, seed=args.seed, progress=not args.quiet)
-    draw_demo_figure(panels, args.out)
-    print(format_table(rows))
+    # The results first: a figure that cannot be written must not cost the table.
+    print(format_table(rows), flush=True)
+    write_atomically(args.out, lambda file: draw_demo_figure(panels, file, image_format))
     print(f"wrote the figure to {args.out}; {time.perf_counter() - start:.1f} s in all")
     return 0
 
@@ -97,6 +106,9 @@ def _run_demo(args):
 def _run_ising(args):
     from skqg._ising import IsingOptions, sample_dataset
 
+    check_output_path(args.out, "configurations")
+    if args.size >= 2:  # smaller sizes get the sampler's own message
+        check_ising_memory(args.n_samples, args.size)
     start = time.perf_counter()
     options = IsingOptions(
         coupling=args.coupling,
@@ -111,8 +123,36 @@ def _run_ising(args):
     )
     X, y, energy, runs = sample_dataset(args.n_samples, args.size, args.temperature, options)
     elapsed = time.perf_counter() - start
+    if not args.quiet:  # the results first: a file that cannot be written must not cost them
+        _print_ising_summary(X, y, energy, runs, args)
+    write_atomically(args.out, lambda file: _write_ising(file, X, y, energy, args))
+    if not args.quiet:
+        print(
+            f"wrote {X.shape[0]} configurations of {args.size}x{args.size} to {args.out} "
+            f"in {elapsed:.1f} s"
+        )
+    return 0
+
+
+def _print_ising_summary(X, y, energy, runs, args):
+    spins = (2 * X.astype(np.int64) - 1) if args.binary else X
+    magnetization = np.abs(spins.mean(axis=1))
+    print(
+        f"{'T':>8} {'algorithm':>10} {'samples':>8} {'tau':>8} {'thin':>5} "
+        f"{'burn-in':>8} {'<E>/N':>9} {'<|m|>':>7}"
+    )
+    for run in runs:
+        rows = y == run.temperature
+        print(
+            f"{run.temperature:8.4f} {run.algorithm:>10} {run.n_samples:8d} "
+            f"{run.tau:8.2f} {run.thinning:5d} {run.burn_in:8d} "
+            f"{energy[rows].mean():9.4f} {magnetization[rows].mean():7.4f}"
+        )
+
+
+def _write_ising(file, X, y, energy, args):
     np.savez_compressed(
-        args.out,
+        file,
         X=X,
         temperature=y,
         energy=energy,
@@ -121,25 +161,6 @@ def _run_ising(args):
         boundary=args.boundary,
         spins=not args.binary,
     )
-    if not args.quiet:
-        spins = (2 * X.astype(np.int64) - 1) if args.binary else X
-        magnetization = np.abs(spins.mean(axis=1))
-        print(
-            f"wrote {X.shape[0]} configurations of {args.size}x{args.size} to {args.out} "
-            f"in {elapsed:.1f} s"
-        )
-        print(
-            f"{'T':>8} {'algorithm':>10} {'samples':>8} {'tau':>8} {'thin':>5} "
-            f"{'burn-in':>8} {'<E>/N':>9} {'<|m|>':>7}"
-        )
-        for run in runs:
-            rows = y == run.temperature
-            print(
-                f"{run.temperature:8.4f} {run.algorithm:>10} {run.n_samples:8d} "
-                f"{run.tau:8.2f} {run.thinning:5d} {run.burn_in:8d} "
-                f"{energy[rows].mean():9.4f} {magnetization[rows].mean():7.4f}"
-            )
-    return 0
 
 
 def build_parser():
@@ -179,7 +200,9 @@ def main(argv=None):
     Returns
     -------
     int
-        The exit status: 0 on success, 2 on invalid input.
+        The exit status: 0 on success, 2 on invalid input (including an output path that
+        cannot be written, or a run too large for the memory), 1 when writing fails anyway,
+        130 after Ctrl-C (one line on standard error, no traceback).
 
     Examples
     --------
@@ -200,3 +223,11 @@ def main(argv=None):
     except ValueError as error:
         print(f"skqg {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except OSError as error:  # the file system refused what the checks could not foresee
+        print(f"skqg {args.command}: error: {error}", file=sys.stderr)
+        return 1
+    except (KeyboardInterrupt, SystemError) as error:
+        if not was_interrupted(error):
+            raise
+        print(f"skqg {args.command}: interrupted", file=sys.stderr)
+        return 130

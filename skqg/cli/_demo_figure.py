@@ -1,19 +1,43 @@
 """The ``skqg demo`` figure: one panel per result of :func:`skqg.cli._demo.run_demo`."""
 
+from pathlib import Path
+
 import numpy as np
 
 from skqg.stats import marchenko_pastur_cdf
 
 
-def draw_demo_figure(panels, path):
-    """Draw the six-panel demo figure and save it to ``path`` (format from the extension).
+def figure_format(path):
+    """The image format of an output name: its extension, ``"png"`` without one.
+
+    Raises
+    ------
+    ValueError
+        If matplotlib cannot write that format (checked before any work).
+    """
+    from matplotlib.figure import Figure
+
+    suffix = Path(path).suffix.lower().lstrip(".")
+    supported = Figure().canvas.get_supported_filetypes()
+    if suffix and suffix not in supported:
+        raise ValueError(
+            f"--out {str(path)!r}: matplotlib cannot write '.{suffix}' figures; use one of "
+            f"{', '.join(sorted(supported))}."
+        )
+    return suffix or "png"
+
+
+def draw_demo_figure(panels, path, image_format=None):
+    """Draw the six-panel demo figure and save it to ``path`` in ``image_format``.
 
     Parameters
     ----------
     panels : dict
         The second value returned by :func:`skqg.cli._demo.run_demo`.
-    path : str or path-like
-        Output file, e.g. ``"skqg-demo.png"``.
+    path : str, path-like or binary file
+        Output, e.g. ``"skqg-demo.png"``; written under exactly that name.
+    image_format : str, optional
+        ``"png"``, ``"pdf"``...; by default :func:`figure_format` of ``path``.
     """
     import matplotlib
 
@@ -28,7 +52,9 @@ def draw_demo_figure(panels, path):
     _density(axes[1, 1], panels["transport"], "log_density", "MongeAmpereTransport density")
     _density(axes[1, 2], panels["transport"], "true_log_density", "true banana density")
     fig.suptitle("skqg demo: RBM coarse-graining, the Wishart cone, Monge-Ampere transport")
-    fig.savefig(path, dpi=110)
+    if image_format is None:
+        image_format = figure_format(path)
+    fig.savefig(path, dpi=110, format=image_format)
     plt.close(fig)
 
 
