@@ -3,6 +3,7 @@
 Each test is named after what it checks; all were failures found by probing from outside.
 """
 
+import re
 import signal
 import subprocess
 import sys
@@ -311,3 +312,81 @@ def test_a_fork_after_openmp_started_gets_a_clear_error_instead_of_a_hang():
     with multiprocessing.get_context("fork").Pool(1) as pool:
         outcome = pool.apply_async(_fit_in_child).get(timeout=120)
     assert "forked" in outcome and "spawn" in outcome
+
+
+# ------------------------------------------------------------------ the probe matrix
+def _probe_estimators():
+    rng = np.random.RandomState(2)
+    observations = rng.normal(size=(60, 4))
+    binary_rows = (rng.uniform(size=(60, 4)) < 0.4).astype(float)
+    matrices = np.stack([np.cov(rng.normal(size=(12, 3)), rowvar=False) for _ in range(30)])
+    return {
+        "rbm-bernoulli": (RBMCoarseGrainer(2, n_iter=2, random_state=0), binary_rows),
+        "rbm-gaussian": (
+            RBMCoarseGrainer(2, visible="gaussian", n_iter=2, random_state=0),
+            observations,
+        ),
+        "wishart-observations": (WishartCovarianceModel(), observations),
+        "wishart-factors": (WishartCovarianceModel(n_components=1), observations),
+        "wishart-matrices": (WishartCovarianceModel(), matrices),
+        "transport": (MongeAmpereTransport(random_state=0), observations[:, :2]),
+    }
+
+
+PROBES = list(_probe_estimators())
+
+
+def _clear_or_finite(estimator, X):
+    """Fit and score ``X``: either a ValueError that names no internal variable and no NaN,
+    or finite scores and transforms."""
+    try:
+        estimator.fit(X)
+    except ValueError as error:
+        message = str(error)
+        assert not re.search(r"\bnan\b", message, re.IGNORECASE)
+        assert "cov_x" not in message and "Traceback" not in message
+        return "refused"
+    assert np.isfinite(estimator.score_samples(X)).all()
+    assert np.isfinite(estimator.transform(X)).all()
+    return "finite"
+
+
+@pytest.mark.parametrize("name", PROBES)
+@pytest.mark.parametrize("scale", [1e300, 1e150, 1e-150, 1e-300])
+def test_every_estimator_is_clear_or_finite_at_extreme_scales(name, scale):
+    estimator, X = _probe_estimators()[name]
+    X = X * scale  # Bernoulli RBM: outside {0, 1}, refused by its domain check
+    with np.errstate(over="raise", invalid="raise"):  # no silent overflow on the way either
+        _clear_or_finite(estimator, X)
+
+
+@pytest.mark.parametrize("name", PROBES)
+@pytest.mark.parametrize("defect", ["all rows equal", "duplicate rows", "a constant column"])
+def test_every_estimator_is_clear_or_finite_on_degenerate_data(name, defect):
+    estimator, X = _probe_estimators()[name]
+    X = X.copy()
+    if defect == "all rows equal":
+        X[:] = X[0]
+    elif defect == "duplicate rows":
+        X = np.concatenate([X, X])
+    elif name == "wishart-matrices":
+        X[:, 0, :] = X[:, :, 0] = 0.0  # a channel without variance
+    else:
+        X[:, 0] = X[0, 0]
+    _clear_or_finite(estimator, X)
+
+
+@pytest.mark.parametrize("name", PROBES)
+def test_every_method_follows_the_fit_after_set_params_and_failed_calls(name):
+    estimator, X = _probe_estimators()[name]
+    estimator.fit(X)
+    reference = {"score": estimator.score_samples(X), "transform": estimator.transform(X)}
+    changed = {"rbm": {"visible": "spin", "random_state": 9}, "wishart": {"noise": "isotropic"}}
+    estimator.set_params(**changed.get(name.split("-")[0], {"random_state": 9}))
+    bad = X.copy()
+    bad.flat[0] = np.nan
+    for method in (estimator.fit, estimator.transform, estimator.score_samples):
+        with pytest.raises(ValueError):
+            method(bad)
+    np.testing.assert_array_equal(estimator.score_samples(X), reference["score"])
+    np.testing.assert_array_equal(estimator.transform(X), reference["transform"])

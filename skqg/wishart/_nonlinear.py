@@ -225,7 +225,8 @@ def sphericity_statistic(eigenvalues, n):
     ``U = p tr(S^2) / tr(S)^2 - 1`` and ``(n U - p - 1) / 2``, from the sample eigenvalues.
     """
     p = len(eigenvalues)
-    dispersion = p * np.sum(eigenvalues**2) / np.sum(eigenvalues) ** 2 - 1.0
+    relative = eigenvalues / np.mean(eigenvalues)  # scale-free: no overflow of the squares
+    dispersion = np.mean(relative**2) - 1.0
     return (n * dispersion - p - 1.0) / 2.0
 
 
