@@ -3,6 +3,7 @@
 Each test is named after what it checks; all were failures found by probing from outside.
 """
 
+import contextlib
 import re
 import signal
 import subprocess
@@ -380,7 +381,19 @@ def test_every_estimator_is_clear_or_finite_on_degenerate_data(name, defect):
 def test_every_method_follows_the_fit_after_set_params_and_failed_calls(name):
     estimator, X = _probe_estimators()[name]
     estimator.fit(X)
-    reference = {"score": estimator.score_samples(X), "transform": estimator.transform(X)}
+
+    def outputs():
+        out = {"score": estimator.score_samples(X), "transform": estimator.transform(X)}
+        out["inverse"] = estimator.inverse_transform(out["transform"])
+        for method in ("free_energy", "log_det_jacobian", "potential", "mahalanobis"):
+            if hasattr(estimator, method):
+                with contextlib.suppress(ValueError):  # e.g. mahalanobis of 3-D input
+                    out[method] = getattr(estimator, method)(X)
+        if hasattr(estimator, "log_partition"):
+            out["log_z"] = np.array(estimator.log_partition().log_z)
+        return out
+
+    reference = outputs()
     changed = {"rbm": {"visible": "spin", "random_state": 9}, "wishart": {"noise": "isotropic"}}
     estimator.set_params(**changed.get(name.split("-")[0], {"random_state": 9}))
     bad = X.copy()
@@ -388,5 +401,7 @@ def test_every_method_follows_the_fit_after_set_params_and_failed_calls(name):
     for method in (estimator.fit, estimator.transform, estimator.score_samples):
         with pytest.raises(ValueError):
             method(bad)
-    np.testing.assert_array_equal(estimator.score_samples(X), reference["score"])
-    np.testing.assert_array_equal(estimator.transform(X), reference["transform"])
+    after = outputs()
+    assert after.keys() == reference.keys()
+    for key, value in reference.items():
+        np.testing.assert_array_equal(after[key], value, err_msg=key)
