@@ -170,3 +170,17 @@ def test_estimator_refuses_non_finite_dask_input_and_other_solvers(client):
     with pytest.raises(ValueError, match="solver='sinkhorn' only"):
         MongeAmpereTransport(solver="exact").fit(da.from_array(X, chunks=(100, 2)))
     np.testing.assert_array_equal(fitted.transform(X[:5]), before)
+
+
+def test_estimator_applies_the_in_memory_range_and_spread_checks_to_dask_input(client):
+    """Issue 18: the dask fit refuses what the in-memory fit refuses, with the same words."""
+    from skqg import MongeAmpereTransport
+
+    X, _ = clouds(400, 11)
+    for data, message in (
+        (X * 1e300, r"magnitude up to .*Rescale X"),
+        (np.tile(X[:1], (400, 1)), "zero variance in every direction"),
+    ):
+        for container in (data, da.from_array(data, chunks=(100, 2))):
+            with pytest.raises(ValueError, match=message):
+                MongeAmpereTransport(random_state=0).fit(container)

@@ -17,7 +17,9 @@ Dask is imported only when a dask array is used.
 
 import numpy as np
 
+from skqg._validation import check_magnitude
 from skqg.transport._gaussian_maps import (
+    check_spread,
     entropic_bias_correction,
     floor_eigenvalues,
     reference_side_moments,
@@ -300,7 +302,11 @@ def fit_map_on_cluster(X, Y, name, epsilon_of, *, tol, max_iter, callback=None):
             "MongeAmpereTransport does not accept NaN or infinity: X (a dask array) has "
             "non-finite entries; impute or drop them first."
         )
+    # The in-memory fit's range and spread checks, from two reductions.
+    largest = float(abs(X).max().compute())
+    check_magnitude(np.array([largest]), "X", "MongeAmpereTransport", n * d, squares_needed=True)
     x_centre, cov_x = dask_moments(X)
+    check_spread(float(np.sqrt(np.max(np.diag(cov_x)))), largest)
     cov_x = floor_eigenvalues(cov_x)
     y_centre, cov_y = reference_side_moments(Y, name, d)
     epsilon = epsilon_of(cov_x, cov_y, n, max(len(Y), 2), d)

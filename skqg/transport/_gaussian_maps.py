@@ -106,16 +106,21 @@ def floor_eigenvalues(cov):
     return (vectors * values) @ vectors.T
 
 
-def gaussian_moments(X, Y, name):
-    """Means and (floored) covariances of the data and of the reference."""
-    x_centre = X.mean(axis=0)
-    centred = X - x_centre
-    # Equal rows leave nothing to transport (the floor below would invent a spread).
-    if not np.abs(centred).max() > 16 * np.finfo(np.float64).eps * np.abs(X).max():
+def check_spread(largest_deviation, largest_value):
+    """Refuse data whose rows are all equal (to rounding): nothing to transport, and the
+    covariance floor would invent a spread."""
+    if not largest_deviation > 16 * np.finfo(np.float64).eps * largest_value:
         raise ValueError(
             "X has zero variance in every direction (all its rows are equal): there is no "
             "spread to transport. Fit on at least two distinct rows."
         )
+
+
+def gaussian_moments(X, Y, name):
+    """Means and (floored) covariances of the data and of the reference."""
+    x_centre = X.mean(axis=0)
+    centred = X - x_centre
+    check_spread(np.abs(centred).max(), np.abs(X).max())
     cov_x = floored_covariance(centred)
     return (x_centre, cov_x, *reference_side_moments(Y, name, X.shape[1]))
 
