@@ -230,3 +230,20 @@ def test_a_failed_fit_leaves_the_fitted_model_as_it_was():
     with pytest.raises(ValueError):
         model.fit(bad)
     np.testing.assert_array_equal(model.covariance_, before)
+
+
+@pytest.mark.parametrize("rule", ["qis", "nonlinear", "auto"])
+@pytest.mark.parametrize(
+    ("defect", "message"),
+    [("nan", "NaN"), ("inf", "infinity"), ("1-D", "2D array|2-D|Expected 2D")],
+)
+def test_non_finite_and_misshapen_input_is_refused(rule, defect, message):
+    X = fixed_data(60, 8, 10)
+    if defect == "nan":
+        X[4, 2] = np.nan
+    elif defect == "inf":
+        X[4, 2] = np.inf
+    else:
+        X = X[:, 0]
+    with pytest.raises(ValueError, match=message):
+        WishartCovarianceModel(shrinkage=rule).fit(X)

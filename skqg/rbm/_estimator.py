@@ -38,7 +38,6 @@ from skqg.rbm._partition import (
     MAX_AUTO_ENUMERATION,
     cached_log_partition,
     enumerated_layer_size,
-    fitted_settings,
     resolve_partition_method,
 )
 from skqg.rbm._training import (
@@ -51,6 +50,10 @@ from skqg.rbm._training import (
     report_progress,
     retune_ladder,
 )
+
+# The parameters a fitted model keeps using whatever set_params does after fit: the visible kind
+# and the seed of its partition-function estimate.
+_FITTED_SETTINGS = ("visible", "random_state")
 
 
 class RBMCoarseGrainer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -240,11 +243,14 @@ n_components)
         self.n_jobs = n_jobs
 
     # ----------------------------------------------------------------- validation
+    def _setting(self, name):
+        """A parameter in ``_FITTED_SETTINGS`` as the model was fitted with it (``set_params``
+        after ``fit`` does not change the fitted model), or its value before any fit."""
+        return self.__dict__.get("_fitted_settings", {}).get(name, getattr(self, name))
+
     @property
     def _visible(self):
-        """The visible kind of the fitted model (``set_params`` after ``fit`` does not change
-        it), or the parameter before any fit."""
-        return self.__dict__.get("_fitted_settings", {}).get("visible", self.visible)
+        return self._setting("visible")
 
     @property
     def _kind(self):
@@ -349,7 +355,7 @@ n_components)
                     self._run_epoch(X, rng, self._learning_rate() * decay)
                     report_progress(self, X, began)
             self._partition_cache = {}
-            self._fitted_settings = fitted_settings(self)
+            self._fitted_settings = {name: getattr(self, name) for name in _FITTED_SETTINGS}
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -381,7 +387,7 @@ n_components)
                 self._run_epoch(X, self.random_state_, self._learning_rate())
             self._partition_cache = {}
             if first:
-                self._fitted_settings = fitted_settings(self)
+                self._fitted_settings = {name: getattr(self, name) for name in _FITTED_SETTINGS}
         return self
 
     # ----------------------------------------------------------------- inference
@@ -535,12 +541,7 @@ n_components)
         n_runs, n_betas = check_int("n_runs", n_runs, 2), check_int("n_betas", n_betas, 2)
         W, a, b = self.components_, self.intercept_visible_, self.intercept_hidden_
         method = resolve_partition_method(method, W.shape[1], W.shape[0], self._kind)
-        settings = self.__dict__.get("_fitted_settings", {})
-        seed = (
-            settings.get("random_state", self.random_state)
-            if random_state is None
-            else random_state
-        )
+        seed = self._setting("random_state") if random_state is None else random_state
         cache = self.__dict__.setdefault("_partition_cache", {})
         model = (W, a, b, self._visible)
         return cached_log_partition(cache, model, method, n_runs, n_betas, seed, self.n_jobs)

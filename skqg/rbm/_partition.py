@@ -225,9 +225,3 @@ def cached_log_partition(cache, model, method, n_runs, n_betas, seed, n_jobs):
                     W, a, b, kind, method, n_runs=n_runs, n_betas=n_betas, seed=seed
                 )
     return cache[key]
-
-
-def fitted_settings(estimator):
-    """The parameters a fitted RBM keeps using whatever ``set_params`` does after ``fit``: the
-    visible kind and the seed of its partition-function estimate."""
-    return {"visible": estimator.visible, "random_state": estimator.random_state}

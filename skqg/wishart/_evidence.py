@@ -176,26 +176,6 @@ def evidence_prior(eigenvalues, n_dof):
     return EvidencePrior(float(nu0[0]), float(tau[0]), float(evidence[0]))
 
 
-def evidence_covariance(scatter, n_dof):
-    """Posterior-mean covariance under the evidence-maximised inverse-Wishart prior.
-
-    Parameters
-    ----------
-    scatter : ndarray of shape (p, p)
-        ``sum (x - m)(x - m)^T``.
-    n_dof : int
-        Its degrees of freedom.
-
-    Returns
-    -------
-    covariance : ndarray of shape (p, p)
-        ``(tau I + A) / (nu0 + n_dof - p - 1)``.
-    prior : EvidencePrior
-    """
-    prior = evidence_prior(np.linalg.eigvalsh(scatter), n_dof)
-    return posterior_mean(scatter, prior, n_dof), prior
-
-
 def posterior_mean(scatter, prior, n_dof):
     """``(tau I + A) / (nu0 + n_dof - p - 1)`` for a scatter ``A`` and an :class:`EvidencePrior`."""
     return _posterior_means(scatter[np.newaxis], [prior.df], [prior.scale], [n_dof])[0]
@@ -212,7 +192,7 @@ def _posterior_means(scatters, nu0, tau, n_dof):
 
 
 def evidence_covariances(scatters, eigenvalues, n_dof, eps=None):
-    """:func:`evidence_covariance` for a stack, given the eigenvalues of each scatter.
+    """Evidence posterior means of a stack, given the eigenvalues of each scatter.
 
     Parameters
     ----------

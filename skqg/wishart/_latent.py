@@ -71,7 +71,7 @@ def isotropic_latent(empirical, n_components):
         )
     top = _padded(eigenvalues, n_components)
     excess = np.maximum(top - sigma2, 0.0)
-    components = (_padded_columns(eigenvectors, n_components) * np.sqrt(excess)).T
+    components = (_padded(eigenvectors, n_components) * np.sqrt(excess)).T
     return LatentFit(components, np.full(p, sigma2), 1)
 
 
@@ -90,19 +90,12 @@ def _top_eigenpairs(matrix):
     return eigenvalues[::-1], eigenvectors[:, ::-1]
 
 
-def _padded(values, size):
-    """The first ``size`` entries, zeros beyond the given ones."""
-    out = np.zeros(size)
-    kept = min(size, len(values))
-    out[:kept] = values[:kept]
-    return out
-
-
-def _padded_columns(vectors, size):
-    """The first ``size`` columns, zero columns beyond the given ones (their weight is 0)."""
-    out = np.zeros((vectors.shape[0], size))
-    kept = min(size, vectors.shape[1])
-    out[:, :kept] = vectors[:, :kept]
+def _padded(array, size):
+    """The first ``size`` entries along the last axis, zeros beyond the given ones (a thin
+    factor has fewer eigenpairs than components: the missing ones weigh 0)."""
+    out = np.zeros((*array.shape[:-1], size))
+    kept = min(size, array.shape[-1])
+    out[..., :kept] = array[..., :kept]
     return out
 
 
@@ -128,7 +121,7 @@ def _wide_profile(log_noise, factor, n_components):
     scaled = factor / root
     left, singular, rows = np.linalg.svd(scaled, full_matrices=False)
     top = _padded(singular**2, n_components)
-    vectors = _padded_columns(rows.T, n_components)
+    vectors = _padded(rows.T, n_components)
     lifted = np.maximum(top - 1.0, 0.0)
     loadings = root[:, np.newaxis] * vectors * np.sqrt(lifted)
     variances = np.einsum("ri,ri->i", factor, factor)

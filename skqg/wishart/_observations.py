@@ -18,7 +18,7 @@ from sklearn.utils import check_random_state
 
 from skqg import stats
 from skqg._batching import row_batches
-from skqg.wishart._evidence import evidence_covariance, evidence_prior, posterior_mean
+from skqg.wishart._evidence import evidence_prior, posterior_mean
 from skqg.wishart._fitted import FittedModel, covariance_factor
 from skqg.wishart._latent import (
     fit_latent,
@@ -61,13 +61,14 @@ class ObservationModel(FittedModel):
         if latent is not None:
             # W W^T + Psi (Psi > 0): Woodbury's identity, or LAPACK's Cholesky factor in a
             # Heywood case; no eigendecomposition of the p x p matrix either way.
-            self.woodbury = woodbury_terms(latent)
-            if self.woodbury is None:
+            terms = woodbury_terms(latent)
+            if terms is None:
+                self.woodbury = None
                 self.factor = np.linalg.cholesky(covariance)
                 self.log_det = float(2.0 * np.log(np.diag(self.factor)).sum())
                 self.precision = cho_solve((self.factor, True), np.eye(len(covariance)))
             else:
-                self.log_det, self.precision, self.woodbury = self.woodbury
+                self.log_det, self.precision, self.woodbury = terms
             self.axes = self.scales = None
         elif spectrum is None:
             # Validates the covariance (a clear error if it is not positive definite).
@@ -220,7 +221,7 @@ def _shrunk(centred, scatter, n_dof, shrinkage):
     if shrinkage == "auto":
         return _automatic(scatter, n_dof)
     if shrinkage == "evidence":
-        return (*_evidence_estimates(*evidence_covariance(scatter, n_dof), n_dof), None)
+        return _evidence_rule(scatter, n_dof, symmetric_eigen(scatter))
     if shrinkage in SHRINKERS:
         covariance, spectrum = nonlinear_covariance(scatter, n_dof, shrinkage)
         return covariance, {}, spectrum
@@ -234,16 +235,24 @@ def _shrunk(centred, scatter, n_dof, shrinkage):
     return covariance, {"shrinkage_": float(weight)}, None
 
 
-def _evidence_estimates(covariance, prior, n_dof):
-    """The evidence rule's covariance and its public estimates."""
-    p = covariance.shape[0]
-    weight = 1.0 - n_dof / (prior.df + n_dof - p - 1.0)
-    return covariance, {
-        "shrinkage_": float(weight),
-        "prior_df_": float(prior.df),
-        "prior_scale_": float(prior.scale),
-        "shrinkage_rule_": "evidence",
-    }
+def _evidence_rule(scatter, n_dof, eigen):
+    """The evidence posterior mean, its public estimates, and its spectrum: it shares the
+    scatter's eigenvectors ``eigen[1]``, with eigenvalues ``(tau + a_i) / (nu0 + n - p - 1)``."""
+    eigenvalues, eigenvectors = eigen
+    p = scatter.shape[0]
+    prior = evidence_prior(eigenvalues, n_dof)
+    denominator = prior.df + n_dof - p - 1.0
+    spectrum = ((prior.scale + eigenvalues) / denominator, eigenvectors)
+    return (
+        posterior_mean(scatter, prior, n_dof),
+        {
+            "shrinkage_": float(1.0 - n_dof / denominator),
+            "prior_df_": float(prior.df),
+            "prior_scale_": float(prior.scale),
+            "shrinkage_rule_": "evidence",
+        },
+        spectrum,
+    )
 
 
 def _automatic(scatter, n_dof):
@@ -254,9 +263,7 @@ def _automatic(scatter, n_dof):
     eigenvalues, eigenvectors = symmetric_eigen(scatter)
     spherical = sphericity_statistic(eigenvalues, n_dof) < SPHERICITY_CRITICAL
     if n_dof <= p or n_dof < MIN_ANALYTICAL_SAMPLES or spherical:
-        prior = evidence_prior(eigenvalues, n_dof)
-        covariance = posterior_mean(scatter, prior, n_dof)
-        return (*_evidence_estimates(covariance, prior, n_dof), None)
+        return _evidence_rule(scatter, n_dof, (eigenvalues, eigenvectors))
     shrunk = monotone_analytical_shrinkage(eigenvalues / n_dof, n_dof)
     spectrum = (shrunk, eigenvectors)
     return from_spectrum(*spectrum), {"shrinkage_rule_": "nonlinear"}, spectrum
