@@ -711,7 +711,7 @@ def check_magnitude(X, name, estimator_name, n_terms, *, squares_needed=False):
     values = X.data if sp.issparse(X) else np.asarray(X)
     if values.size == 0:
         return
-    largest = float(np.max(np.abs(values)))
+    largest = float(max(values.max(), -values.min()))  # no |X| temporary on large inputs
     limit = overflow_limit(n_terms)
     if largest > limit:
         raise ValueError(
