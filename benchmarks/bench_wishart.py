@@ -32,6 +32,9 @@ seven populations x four n/p at p = 50 and 200 (``_wishart_panel.py``), four los
 Goal 8, speed: the default fit at p = 1000, n = 2000 against one symmetric eigendecomposition of
 the sample covariance.
 
+Goal 9, wide data (issue 18): ``n_components=2`` on ``n < p`` against ``FactorAnalysis(2)``
+(``_wishart_wide.py``).
+
 Needs pyRiemann (``pip install ".[bench]"``). Run ``python benchmarks/bench_wishart.py`` (1 to 2
 minutes on 2 cores; ``--quick`` for a smoke
 run; ``--goal N`` for one goal). The full run's output is ``benchmarks/results/wishart.txt``.
@@ -68,6 +71,7 @@ with warnings.catch_warnings():
 
 from _report import cpu_model, first_line, git_revision, load, print_summary, record
 from _wishart_panel import goal_panel, goal_speed
+from _wishart_wide import goal_wide
 
 
 def header(quick):
@@ -636,7 +640,7 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="fewer repeats and instances")
     parser.add_argument(
         "--goal",
-        choices=["1", "2", "3", "4", "5", "6", "7", "8", "all"],
+        choices=["1", "2", "3", "4", "5", "6", "7", "8", "9", "all"],
         default="all",
         help="which goal to run",
     )
@@ -646,6 +650,7 @@ def main(argv=None):
     goals = {"1": goal1, "2": goal2, "3": goal3, "4": goal4, "5": goal5, "6": goal6}
     goals["7"] = lambda quick: goal_panel(quick, record)
     goals["8"] = lambda quick: goal_speed(quick, record, race)
+    goals["9"] = lambda quick: goal_wide(quick, record, race)
     for key, goal in goals.items():
         if args.goal in (key, "all"):
             start = time.perf_counter()

@@ -210,7 +210,7 @@ def test_woodbury_densities_equal_the_dense_ones():
     rng = np.random.RandomState(1)
     X = rng.normal(size=(300, 3)) @ rng.normal(size=(3, 30)) + rng.normal(size=(300, 30))
     model = WishartCovarianceModel(n_components=3).fit(X)
-    assert model._model.woodbury is not None  # no Heywood case here
+    assert len(model._model.low_rank.heywood) == 0  # no Heywood case here
     X_test = rng.normal(size=(20, 30))
     expected = multivariate_normal(model.location_, model.covariance_).logpdf(X_test)
     np.testing.assert_allclose(model.score_samples(X_test), expected, rtol=1e-10)
@@ -223,7 +223,7 @@ def test_factor_analysis_of_wide_data_works_in_the_row_space(noise):
     X = normal_data(5, 2000)
     began = time.perf_counter()
     model = WishartCovarianceModel(n_components=2, noise=noise).fit(X)
-    assert time.perf_counter() - began < 20.0  # about 0.5 s here; a loose bound for CI
+    assert time.perf_counter() - began < 20.0  # about 0.05 s here; a loose bound for CI
     assert np.isfinite(model.score(X)) and model.components_.shape == (2, 2000)
 
 

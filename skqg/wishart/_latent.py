@@ -9,7 +9,7 @@ import warnings
 from collections import namedtuple
 
 import numpy as np
-from scipy.linalg import cho_solve, solve_triangular
+from scipy.linalg import cho_solve
 from scipy.optimize import minimize
 from sklearn.exceptions import ConvergenceWarning
 
@@ -114,25 +114,28 @@ def _wide_profile(log_noise, factor, n_components):
     lemma and Woodbury's identity leave ``log det Sigma = sum log psi + sum log(1 + d_k)``,
     ``tr(Sigma^-1 S) = sum S_ii / psi_i - sum d_k``, and the gradient
     ``(1 - sum_k c_k q_ik^2 - sum_r Z_ri^2) / 2`` with ``c_k = d_k / (1 + d_k)`` and
-    ``Z = Y psi^{-1/2} (I - Q c Q^T)``: no ``p x p`` matrix is formed.
+    ``Z = (I - P c P^T) Y psi^{-1/2}``: no ``p x p`` matrix is formed. ``P`` and ``s^2`` come
+    from the ``n x n`` Gram matrix, and ``q_k = psi^{-1/2} Y^T p_k / s_k`` only for ``s_k > 1``.
     """
     noise = np.exp(log_noise)
     root = np.sqrt(noise)
     scaled = factor / root
-    left, singular, rows = np.linalg.svd(scaled, full_matrices=False)
-    top = _padded(singular**2, n_components)
-    vectors = _padded(rows.T, n_components)
+    squares, left = np.linalg.eigh(scaled @ scaled.T)
+    top = _padded(squares[::-1], n_components)
+    left = _padded(left[:, ::-1], n_components)
     lifted = np.maximum(top - 1.0, 0.0)
-    loadings = root[:, np.newaxis] * vectors * np.sqrt(lifted)
+    weight = lifted / (1.0 + lifted)
+    # Columns with s_k <= 1 weigh 0 everywhere; dividing by s_k only where s_k > 1 is safe.
+    projections = scaled.T @ left  # q_k s_k
+    unit = np.divide(1.0, np.sqrt(top), out=np.zeros_like(top), where=lifted > 0.0)
+    loadings = root[:, np.newaxis] * projections * (unit * np.sqrt(lifted))
     variances = np.einsum("ri,ri->i", factor, factor)
     value = 0.5 * (
         np.sum(log_noise) + np.sum(np.log1p(lifted)) + np.sum(variances / noise) - lifted.sum()
     )
-    weight = lifted / (1.0 + lifted)
-    kept = min(n_components, len(singular))
-    projected = (left[:, :kept] * (singular[:kept] * weight[:kept])) @ rows[:kept]
-    residual = scaled - projected
-    gradient = 0.5 * (1.0 - (vectors**2) @ weight - np.einsum("ri,ri->i", residual, residual))
+    residual = scaled - (left * weight) @ projections.T
+    explained = (projections**2) @ (weight * unit**2)
+    gradient = 0.5 * (1.0 - explained - np.einsum("ri,ri->i", residual, residual))
     return value, gradient, loadings
 
 
@@ -210,32 +213,3 @@ def diagonal_latent(empirical, n_components, *, tol, max_iter):
         )
     _, _, loadings = _factor_profile(result.x, empirical, n_components)
     return LatentFit(loadings.T, np.exp(result.x), max(int(result.nit), 1))
-
-
-# Woodbury's identity subtracts terms of size 1/psi: accurate to about eps / ratio, so it is
-# used while the smallest noise variance is at least this fraction of the largest variance.
-_WOODBURY_RATIO = 1e-6
-
-
-def woodbury_terms(latent):
-    """``log det Sigma`` and ``Sigma^-1`` of ``Sigma = W W^T + Psi`` in ``O(p^2 m)`` by the
-    determinant lemma and Woodbury's identity (``K = I + W^T Psi^-1 W``, ``m x m``), or None
-    when a noise variance is too small for them to be accurate (a Heywood case)."""
-    variances = latent.noise_variance + np.einsum("ki,ki->i", latent.components, latent.components)
-    if latent.noise_variance.min() < _WOODBURY_RATIO * variances.max():
-        return None
-    loadings_over_noise = latent.components / latent.noise_variance  # W^T Psi^{-1}
-    inner = np.eye(len(latent.components)) + loadings_over_noise @ latent.components.T
-    factor = np.linalg.cholesky(inner)
-    log_det = float(np.sum(np.log(latent.noise_variance)) + 2.0 * np.log(np.diag(factor)).sum())
-    whitened = solve_triangular(factor, loadings_over_noise, lower=True)  # K^{-1/2} W^T Psi^-1
-    precision = np.diag(1.0 / latent.noise_variance) - whitened.T @ whitened
-    return log_det, precision, (loadings_over_noise, factor)
-
-
-def woodbury_mahalanobis(latent, terms, centred):
-    """``x^T Sigma^-1 x`` per row: ``|x|^2_{Psi^-1} - |K^{-1/2} W^T Psi^-1 x|^2``."""
-    loadings_over_noise, factor = terms
-    projected = solve_triangular(factor, loadings_over_noise @ centred.T, lower=True)
-    noise_term = np.einsum("ri,ri->r", centred / latent.noise_variance, centred)
-    return noise_term - np.einsum("kr,kr->r", projected, projected)

@@ -12,7 +12,6 @@ Marchenko-Pastur diagnostics of the scatter about ``m`` (``W_p(n, C)`` under the
 """
 
 import numpy as np
-from scipy.linalg import cho_solve, solve_triangular
 from sklearn.covariance import ledoit_wolf, oas, shrunk_covariance
 from sklearn.utils import check_random_state
 
@@ -20,12 +19,8 @@ from skqg import stats
 from skqg._batching import row_batches
 from skqg.wishart._evidence import evidence_prior, posterior_mean
 from skqg.wishart._fitted import FittedModel, covariance_factor
-from skqg.wishart._latent import (
-    fit_latent,
-    posterior_map,
-    woodbury_mahalanobis,
-    woodbury_terms,
-)
+from skqg.wishart._latent import fit_latent, posterior_map
+from skqg.wishart._low_rank import LowRankPlusDiagonal
 from skqg.wishart._nonlinear import (
     MIN_ANALYTICAL_SAMPLES,
     SHRINKERS,
@@ -59,16 +54,9 @@ class ObservationModel(FittedModel):
         self.location = location
         self.covariance = covariance
         if latent is not None:
-            # W W^T + Psi (Psi > 0): Woodbury's identity, or LAPACK's Cholesky factor in a
-            # Heywood case; no eigendecomposition of the p x p matrix either way.
-            terms = woodbury_terms(latent)
-            if terms is None:
-                self.woodbury = None
-                self.factor = np.linalg.cholesky(covariance)
-                self.log_det = float(2.0 * np.log(np.diag(self.factor)).sum())
-                self.precision = cho_solve((self.factor, True), np.eye(len(covariance)))
-            else:
-                self.log_det, self.precision, self.woodbury = terms
+            # W W^T + Psi (Psi > 0): no p x p factorisation, accurate in Heywood cases too.
+            self.low_rank = LowRankPlusDiagonal(latent.components, latent.noise_variance)
+            self.log_det, self.precision = self.low_rank.log_det, self.low_rank.precision()
             self.axes = self.scales = None
         elif spectrum is None:
             # Validates the covariance (a clear error if it is not positive definite).
@@ -93,15 +81,19 @@ class ObservationModel(FittedModel):
         data = X.astype(np.float64, copy=False)
         location = np.zeros(n_features) if assume_centered else data.mean(axis=0)
         centred = data - location
-        scatter = centred.T @ centred
         if n_components is None:
             n_dof = n_samples if assume_centered else n_samples - 1
+            scatter = centred.T @ centred
             covariance, estimates, spectrum = _shrunk(centred, scatter, n_dof, shrinkage)
             return cls(location, covariance, {**estimates, "n_iter_": 1}, spectrum=spectrum)
         # Wide data: the latent fit works on the rows (n < p), never on a p x p matrix.
-        empirical = centred / np.sqrt(n_samples) if n_samples < n_features else scatter / n_samples
+        if n_samples < n_features:
+            empirical = centred / np.sqrt(n_samples)
+        else:
+            empirical = centred.T @ centred / n_samples
         latent = fit_latent(empirical, n_components, noise=noise, tol=tol, max_iter=max_iter)
-        covariance = latent.components.T @ latent.components + np.diag(latent.noise_variance)
+        covariance = latent.components.T @ latent.components
+        covariance[np.diag_indices_from(covariance)] += latent.noise_variance
         estimates = {
             "components_": latent.components,
             "noise_variance_": latent.noise_variance,
@@ -154,12 +146,8 @@ class ObservationModel(FittedModel):
         distances = np.empty(len(X))
         for rows in row_batches(len(X)):  # bounded temporaries
             centred = X[rows].astype(np.float64, copy=False) - self.location
-            if self.latent is not None and self.woodbury is not None:
-                distances[rows] = woodbury_mahalanobis(self.latent, self.woodbury, centred)
-                continue
             if self.latent is not None:
-                solved = solve_triangular(self.factor, centred.T, lower=True)
-                distances[rows] = (solved**2).sum(axis=0)
+                distances[rows] = self.low_rank.mahalanobis(centred)
                 continue
             whitened = (centred @ self.axes) / self.scales
             distances[rows] = (whitened**2).sum(axis=1)
