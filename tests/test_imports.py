@@ -8,9 +8,9 @@ source (an AST scan of every ``skqg/**/*.py``, imports inside functions included
 * no module imports a private name from another family. A family is the first component under
   ``skqg`` (``rbm``, ``transport``, ``wishart``, ``cli``, ``cone``, ``stats``, ``rg``,
   ``datasets``, ``__init__``, ``__main__``); the shared homes ``_validation``, ``_spd``,
-  ``_parallel``, ``_batching``, ``_wishart_law``, ``_ising`` and ``_kernels`` are families of
-  their own that anyone may import, at ``skqg.<home>`` only. Within its own family a module
-  imports anything. From another family, the target's path may hold an underscore-led
+  ``_parallel``, ``_batching``, ``_warnings``, ``_wishart_law``, ``_ising`` and ``_kernels`` are
+  families of their own that anyone may import, at ``skqg.<home>`` only. Within its own family
+  a module imports anything. From another family, the target's path may hold an underscore-led
   component only as the shared home right under ``skqg``, and no imported name may be
   underscore-led (importing a shared home itself, ``from skqg import _spd``, is allowed). A
   submodule imported by name from its package counts as the submodule's path
@@ -35,7 +35,16 @@ import skqg
 PACKAGE = Path(skqg.__file__).resolve().parent
 API_RST = Path(__file__).resolve().parents[1] / "docs" / "api.rst"
 SHARED_HOMES = frozenset(
-    {"_validation", "_spd", "_parallel", "_batching", "_wishart_law", "_ising", "_kernels"}
+    {
+        "_validation",
+        "_spd",
+        "_parallel",
+        "_batching",
+        "_warnings",
+        "_wishart_law",
+        "_ising",
+        "_kernels",
+    }
 )
 KERNELS = "skqg._kernels"
 

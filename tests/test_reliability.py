@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -168,6 +169,23 @@ def test_extreme_scales_get_a_clear_error_that_suggests_rescaling(estimator, sca
 def test_transport_refuses_rows_that_are_all_equal():
     with pytest.raises(ValueError, match="zero variance in every direction"):
         MongeAmpereTransport(random_state=0).fit(np.array([[1.0, 2.0], [1.0, 2.0]]))
+
+
+@pytest.mark.parametrize("defect", ["constant", "collinear"])
+def test_transport_warns_when_a_direction_without_spread_floors_its_density(defect):
+    """The documented finite answer is not a silent one: the warning names the directions and
+    the remedy, and points at the user's call."""
+    X = normal_data(200, 3)
+    X[:, 1] = 2.0 if defect == "constant" else X[:, 0] - 3.0 * X[:, 2]
+    with pytest.warns(
+        UserWarning, match=r"almost no spread in 1 of its 3 directions.*VarianceThreshold"
+    ) as caught:
+        model = MongeAmpereTransport(random_state=0).fit(X)
+    assert caught[0].filename == __file__
+    assert np.isfinite(model.score_samples(X)).all() and np.isfinite(model.transform(X)).all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # full-rank data: no warning
+        MongeAmpereTransport(random_state=0).fit(normal_data(200, 3))
 
 
 # ------------------------------------------------------------------ 12. numerically singular

@@ -184,3 +184,12 @@ def test_estimator_applies_the_in_memory_range_and_spread_checks_to_dask_input(c
         for container in (data, da.from_array(data, chunks=(100, 2))):
             with pytest.raises(ValueError, match=message):
                 MongeAmpereTransport(random_state=0).fit(container)
+
+
+def test_dask_fit_warns_like_the_in_memory_fit_about_a_constant_feature(client):
+    from skqg import MongeAmpereTransport
+
+    X, _ = clouds(400, 12)
+    X = np.column_stack([X, np.full(len(X), 3.0)])
+    with pytest.warns(UserWarning, match="almost no spread in 1 of its 3 directions"):
+        MongeAmpereTransport(random_state=0).fit(da.from_array(X, chunks=(100, 3)))

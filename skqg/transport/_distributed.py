@@ -21,7 +21,7 @@ from skqg._validation import check_magnitude
 from skqg.transport._gaussian_maps import (
     check_spread,
     entropic_bias_correction,
-    floor_eigenvalues,
+    floor_data_covariance,
     reference_side_moments,
     tail_metric_root,
 )
@@ -307,7 +307,7 @@ def fit_map_on_cluster(X, Y, name, epsilon_of, *, tol, max_iter, callback=None):
     check_magnitude(np.array([largest]), "X", "MongeAmpereTransport", n * d, squares_needed=True)
     x_centre, cov_x = dask_moments(X)
     check_spread(float(np.sqrt(np.max(np.diag(cov_x)))), largest)
-    cov_x = floor_eigenvalues(cov_x)
+    cov_x = floor_data_covariance(cov_x)
     y_centre, cov_y = reference_side_moments(Y, name, d)
     epsilon = epsilon_of(cov_x, cov_y, n, max(len(Y), 2), d)
     Xc = X - x_centre

@@ -4,6 +4,7 @@ Bures map, its entropic version, and the bias correction and tail built from the
 import numpy as np
 
 from skqg import _spd
+from skqg._warnings import warn_caller
 from skqg.transport._references import reference_moments
 
 
@@ -95,15 +96,38 @@ def floored_covariance(centred):
     return floor_eigenvalues(centred.T @ centred / len(centred))
 
 
-def floor_eigenvalues(cov):
-    """``cov`` with its eigenvalues floored at ``1e-12`` times the largest (see above)."""
+def floor_data_covariance(cov):
+    """:func:`floor_eigenvalues` for the data's covariance, with a warning when the floor
+    binds: the density is then that of the floored model, which a user should know."""
+    floored, n_floored = floor_eigenvalues(cov, count=True)
+    if n_floored:
+        warn_caller(
+            f"X has almost no spread in {n_floored} of its {len(cov)} directions (covariance "
+            f"eigenvalues below {FLOOR:g} times the largest: a constant, duplicated or "
+            "collinear feature, or features on scales a million times apart). Their variance "
+            "is floored there, so the maps stay finite, but score_samples is the density of "
+            "that floored model: very large on the data and very small off it. Drop such "
+            "features (VarianceThreshold, PCA) or standardise them (StandardScaler) when the "
+            "density matters.",
+            UserWarning,
+        )
+    return floored
+
+
+# Eigenvalues of a covariance are floored at this fraction of the largest.
+FLOOR = 1e-12
+
+
+def floor_eigenvalues(cov, count=False):
+    """``cov`` with its eigenvalues floored at ``FLOOR`` times the largest (see above), and,
+    with ``count=True``, how many were raised."""
     values, vectors = np.linalg.eigh(cov)
     top = max(float(values[-1]), np.finfo(np.float64).tiny)
-    floor = top * 1e-12
-    if values[0] >= floor:
-        return cov
-    values = np.maximum(values, floor)
-    return (vectors * values) @ vectors.T
+    floor = top * FLOOR
+    n_floored = int(np.sum(values < floor))
+    if n_floored:
+        cov = (vectors * np.maximum(values, floor)) @ vectors.T
+    return (cov, n_floored) if count else cov
 
 
 def check_spread(largest_deviation, largest_value):
@@ -121,7 +145,7 @@ def gaussian_moments(X, Y, name):
     x_centre = X.mean(axis=0)
     centred = X - x_centre
     check_spread(np.abs(centred).max(), np.abs(X).max())
-    cov_x = floored_covariance(centred)
+    cov_x = floor_data_covariance(centred.T @ centred / len(centred))
     return (x_centre, cov_x, *reference_side_moments(Y, name, X.shape[1]))
 
 

@@ -5,13 +5,14 @@ Probabilistic PCA (``Psi = sigma^2 I``, closed form from the top eigenpairs) and
 latent factors ``E[z | x] = (I + W^T Psi^-1 W)^-1 W^T Psi^-1 (x - m)``. Used by the 2-D model.
 """
 
-import warnings
 from collections import namedtuple
 
 import numpy as np
 from scipy.linalg import cho_solve
 from scipy.optimize import minimize
 from sklearn.exceptions import ConvergenceWarning
+
+from skqg._warnings import warn_caller
 
 LatentFit = namedtuple("LatentFit", ["components", "noise_variance", "n_iter"])
 
@@ -205,11 +206,10 @@ def diagonal_latent(empirical, n_components, *, tol, max_iter):
         options={"maxiter": max_iter, "ftol": 0.0, "gtol": tol},
     )
     if result.nit >= max_iter:
-        warnings.warn(
+        warn_caller(
             f"Factor analysis did not converge in {max_iter} iterations (projected gradient "
             f"{np.abs(result.jac).max():.2g} > tol={tol}); increase max_iter or tol.",
             ConvergenceWarning,
-            stacklevel=4,  # the estimator's fit
         )
     _, _, loadings = _factor_profile(result.x, empirical, n_components)
     return LatentFit(loadings.T, np.exp(result.x), max(int(result.nit), 1))
