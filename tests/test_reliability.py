@@ -3,7 +3,6 @@
 Each test is named after what it checks; all were failures found by probing from outside.
 """
 
-import contextlib
 import re
 import signal
 import subprocess
@@ -17,7 +16,12 @@ import pytest
 from scipy.stats import multivariate_normal
 from sklearn.base import clone
 
-from skqg import MongeAmpereTransport, RBMCoarseGrainer, WishartCovarianceModel
+from skqg import (
+    MongeAmpereTransport,
+    RBMCoarseGrainer,
+    TransportPlanDensity,
+    WishartCovarianceModel,
+)
 from skqg.cli import main
 
 
@@ -164,6 +168,45 @@ def test_extreme_scales_get_a_clear_error_that_suggests_rescaling(estimator, sca
     with pytest.raises(ValueError, match=r"magnitude .*Rescale X") as error:
         clone(estimator).fit(normal_data(n_columns=3) * scale)
     assert "cov_x" not in str(error.value) and "NaN" not in str(error.value)
+
+
+@pytest.mark.parametrize("solver", ["sinkhorn", "exact"])
+@pytest.mark.parametrize("scale", [1e-150, 1e-20, 1e20, 1e150])
+def test_transport_round_trips_and_draws_at_any_scale(scale, solver):
+    """Found by the probe suite: the inverse's stopping rules were in absolute units, and the
+    solvers mixed the data's units with the reference's (Sinkhorn's start and the simplex's
+    costs; at 1e50 Sinkhorn stopped after one iteration on an overflowed error), so
+    inverse_transform and sample failed beyond 1e6 and below 1e-6."""
+    X = normal_data(60, 2)
+    X[:, 1] = X[:, 1] ** 2
+    model = MongeAmpereTransport(solver=solver, random_state=0).fit(X * scale)
+    back = model.inverse_transform(model.transform(X * scale))
+    np.testing.assert_allclose(back / scale, X, rtol=0, atol=1e-12)
+    assert np.isfinite(model.sample(200, random_state=0)).all()
+    if solver == "sinkhorn":  # the simplex's dual is not unique: any vertex may come back
+        unit = MongeAmpereTransport(random_state=0).fit(X)
+        np.testing.assert_allclose(model.transform(X * scale), unit.transform(X), atol=5e-3)
+
+
+def test_transport_map_is_the_same_to_rounding_for_data_scaled_by_a_power_of_two():
+    """The Sinkhorn solve is exactly equivariant then (the data are rescaled by a power of two
+    to the reference's spread); the moments and their square roots add only rounding."""
+    X = normal_data(60, 2)
+    Z = MongeAmpereTransport(random_state=0).fit(X).transform(X)
+    for power in (-400, -30, 30, 400):
+        scaled = np.ldexp(X, power)
+        model = MongeAmpereTransport(random_state=0).fit(scaled)
+        np.testing.assert_allclose(model.transform(scaled), Z, rtol=0, atol=1e-12)
+
+
+def test_plan_density_refuses_inputs_whose_scores_would_overflow():
+    """The same defect as item 3 in TransportPlanDensity: NaN scores beyond about 1e153."""
+    model = TransportPlanDensity(random_state=0).fit(normal_data(60, 2))
+    assert np.isfinite(model.score_samples(np.full((1, 2), 1e150))).all()
+    with pytest.raises(ValueError, match=r"overflow float64 beyond .*Rescale it"):
+        model.score_samples(np.full((1, 2), 1e155))
+    with pytest.raises(ValueError, match=r"magnitude up to .*Rescale X"):
+        TransportPlanDensity(random_state=0).fit(normal_data(60, 2) * 1e300)
 
 
 def test_transport_refuses_rows_that_are_all_equal():
@@ -360,6 +403,7 @@ def _probe_estimators():
         "wishart-factors": (WishartCovarianceModel(n_components=1), observations),
         "wishart-matrices": (WishartCovarianceModel(), matrices),
         "transport": (MongeAmpereTransport(random_state=0), observations[:, :2]),
+        "plan-density": (TransportPlanDensity(random_state=0), observations[:, :2]),
     }
 
 
@@ -367,8 +411,8 @@ PROBES = list(_probe_estimators())
 
 
 def _clear_or_finite(estimator, X):
-    """Fit and score ``X``: either a ValueError that names no internal variable and no NaN,
-    or finite scores and transforms."""
+    """Fit and use ``X``: either a ValueError that names no internal variable and no NaN, or
+    finite scores, transforms, round trips and draws."""
     try:
         estimator.fit(X)
     except ValueError as error:
@@ -377,7 +421,11 @@ def _clear_or_finite(estimator, X):
         assert "cov_x" not in message and "Traceback" not in message
         return "refused"
     assert np.isfinite(estimator.score_samples(X)).all()
-    assert np.isfinite(estimator.transform(X)).all()
+    assert np.isfinite(estimator.sample(3, random_state=0)).all()
+    if hasattr(estimator, "transform"):
+        Z = estimator.transform(X)
+        assert np.isfinite(Z).all()
+        assert np.isfinite(estimator.inverse_transform(Z)).all()
     return "finite"
 
 
@@ -403,34 +451,101 @@ def test_every_estimator_is_clear_or_finite_on_degenerate_data(name, defect):
         X[:, 0, :] = X[:, :, 0] = 0.0  # a channel without variance
     else:
         X[:, 0] = X[0, 0]
-    _clear_or_finite(estimator, X)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        outcome = _clear_or_finite(estimator, X)
+    # A finite answer on data without spread in some direction is a documented one, and said.
+    if outcome == "finite" and name == "transport" and defect == "a constant column":
+        assert any("almost no spread" in str(w.message) for w in caught)
+
+
+# Every public method that reads data, and the ones that do not (with fixed seeds); a method
+# that refuses one form of input (e.g. mahalanobis of 3-D input) records its message instead.
+DATA_METHODS = (
+    "score_samples",
+    "score",
+    "transform",
+    "free_energy",
+    "log_det_jacobian",
+    "potential",
+    "mahalanobis",
+    "spectrum",
+    "input_margins",
+)
+
+
+def _every_output(estimator, X):
+    """Name to output (arrays flattened to a tuple of arrays) of every public method."""
+    calls = {name: (lambda name=name: getattr(estimator, name)(X)) for name in DATA_METHODS}
+    calls["sample"] = lambda: estimator.sample(4, random_state=0)
+    if hasattr(estimator, "transform"):
+        calls["inverse_transform"] = lambda: estimator.inverse_transform(estimator.transform(X))
+    if hasattr(estimator, "gibbs"):
+        calls["gibbs"] = lambda: estimator.gibbs(X, n_steps=2, random_state=0)
+        calls["log_partition"] = lambda: estimator.log_partition(random_state=0).log_z
+    if hasattr(estimator, "goodness_of_fit"):
+        calls["goodness_of_fit"] = lambda: estimator.goodness_of_fit(
+            X, n_bootstrap=9, random_state=0
+        )
+    out = {}
+    for name, call in calls.items():
+        if not hasattr(estimator, name.split(".")[0]):
+            continue
+        try:
+            value = call()
+        except ValueError as error:
+            out[name] = ("refused", str(error))
+            continue
+        out[name] = _arrays(value)
+    return out
+
+
+def _arrays(value):
+    """A method's output as a tuple of arrays (named tuples and results field by field)."""
+    if isinstance(value, tuple):
+        return tuple(a for item in value for a in _arrays(item))
+    if hasattr(value, "_asdict"):
+        return _arrays(tuple(value._asdict().values()))
+    if hasattr(value, "__dict__") and not isinstance(value, np.ndarray):
+        return _arrays(tuple(vars(value).values()))
+    return (np.asarray(value),)
+
+
+SETTINGS_CHANGED = {
+    "rbm": {"visible": "spin", "n_components": 3, "random_state": 9},
+    "wishart": {"noise": "isotropic", "shrinkage": 0.5, "n_components": 2},
+    "transport": {"epsilon": 0.5, "random_state": 9},
+    "plan": {"random_state": 9},
+}
 
 
 @pytest.mark.parametrize("name", PROBES)
 def test_every_method_follows_the_fit_after_set_params_and_failed_calls(name):
+    """Every public method gives the same output after ``set_params`` and after a failed call
+    of every method that reads data (NaN input), bit for bit."""
     estimator, X = _probe_estimators()[name]
     estimator.fit(X)
+    reference = _every_output(estimator, X)
+    assert sum(not isinstance(v[0], str) for v in reference.values()) >= 3  # it probes something
 
-    def outputs():
-        out = {"score": estimator.score_samples(X), "transform": estimator.transform(X)}
-        out["inverse"] = estimator.inverse_transform(out["transform"])
-        for method in ("free_energy", "log_det_jacobian", "potential", "mahalanobis"):
-            if hasattr(estimator, method):
-                with contextlib.suppress(ValueError):  # e.g. mahalanobis of 3-D input
-                    out[method] = getattr(estimator, method)(X)
-        if hasattr(estimator, "log_partition"):
-            out["log_z"] = np.array(estimator.log_partition().log_z)
-        return out
-
-    reference = outputs()
-    changed = {"rbm": {"visible": "spin", "random_state": 9}, "wishart": {"noise": "isotropic"}}
-    estimator.set_params(**changed.get(name.split("-")[0], {"random_state": 9}))
+    estimator.set_params(**SETTINGS_CHANGED[name.split("-")[0]])
     bad = X.copy()
     bad.flat[0] = np.nan
-    for method in (estimator.fit, estimator.transform, estimator.score_samples):
+    failing = [estimator.fit] + [
+        getattr(estimator, m) for m in DATA_METHODS if hasattr(estimator, m)
+    ]
+    for method in ("partial_fit", "gibbs", "goodness_of_fit"):
+        if hasattr(estimator, method):
+            failing.append(getattr(estimator, method))
+    for method in failing:
         with pytest.raises(ValueError):
             method(bad)
-    after = outputs()
+    after = _every_output(estimator, X)
     assert after.keys() == reference.keys()
     for key, value in reference.items():
-        np.testing.assert_array_equal(after[key], value, err_msg=key)
+        assert len(after[key]) == len(value), key
+        for got, expected in zip(after[key], value, strict=True):
+            if isinstance(expected, str):
+                assert got == expected, key
+            else:
+                np.testing.assert_array_equal(got, expected, err_msg=key)

@@ -648,8 +648,17 @@ def test_array_reference_map_is_similarity_equivariant(solver):
     )
 
 
+# Which dual vertex comes back depends on the costs' rounding: since the simplex solves in the
+# reference's units (a power of two), some scales give the same vertex (s = 2.5, 8) and others
+# not (1.7, 3.7), so this case may pass.
+EXACT_DUAL_VERTEX_AT_SOME_SCALES = pytest.mark.xfail(
+    strict=False, reason=EXACT_DUAL_VERTEX.kwargs["reason"] + " (at some scales)"
+)
+
+
 @pytest.mark.parametrize(
-    "solver", ["sinkhorn", pytest.param("exact", marks=EXACT_DUAL_VERTEX), "gaussian"]
+    "solver",
+    ["sinkhorn", pytest.param("exact", marks=EXACT_DUAL_VERTEX_AT_SOME_SCALES), "gaussian"],
 )
 def test_normal_reference_map_is_invariant_to_translation_and_scaling(solver):
     """Fitting on s X + t: T'(s x + t) == T(x), and the log-density shifts by -d log s.

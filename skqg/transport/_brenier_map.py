@@ -127,7 +127,7 @@ def _log_det(jacobians):
     return np.where(pivots > 0, logdets, -np.inf)
 
 
-def inverse(bmap, Y, *, start, tol=1e-12, max_iter=100):
+def inverse(bmap, Y, *, start, spreads, tol=1e-12, max_iter=100):
     """Solve ``T(x) = y`` for each row of ``Y`` by damped Newton on ``phi(x) - <y, x>``.
 
     The objective is convex with Hessian ``DT``, so Newton's direction is a descent direction;
@@ -141,6 +141,10 @@ def inverse(bmap, Y, *, start, tol=1e-12, max_iter=100):
         Points in the reference space.
     start : ndarray of shape (n, d)
         Initial guesses.
+    spreads : tuple of float
+        Spreads of the data and of the reference (root traces of their covariances): the
+        units of the steps and of the objective, so the stopping rules do not depend on the
+        data's scale.
     tol : float
         Relative step size at which a row is converged.
     max_iter : int
@@ -155,14 +159,16 @@ def inverse(bmap, Y, *, start, tol=1e-12, max_iter=100):
     # the caller reports those rows, so overflow on the way is expected.
     with np.errstate(over="ignore", invalid="ignore"):
         for rows in row_batches(len(X)):
-            X[rows] = _newton(bmap, Y[rows], X[rows], tol, max_iter)
+            X[rows] = _newton(bmap, Y[rows], X[rows], spreads, tol, max_iter)
     return X
 
 
-def _newton(bmap, y, x, tol, max_iter):
+def _newton(bmap, y, x, spreads, tol, max_iter):
+    x_spread, y_spread = spreads
     n, d = x.shape
     done = np.zeros(n, dtype=bool)
-    scale = 1.0 + np.linalg.norm(x - bmap.x_centre, axis=1)
+    scale = x_spread + np.linalg.norm(x - bmap.x_centre, axis=1)
+    unit = x_spread * (y_spread + np.linalg.norm(y, axis=1))  # of the objective
     for _ in range(max_iter):
         active = np.flatnonzero(~done)
         if active.size == 0:
@@ -192,7 +198,7 @@ def _newton(bmap, y, x, tol, max_iter):
         # Near the solution the objective's decrease (the squared Newton decrement) drops below
         # its rounding error and cannot judge a step: there a small full Newton step is taken,
         # as the quadratic convergence region needs no safeguard.
-        near = (-slope <= 1e-9 * (1.0 + np.abs(obj))) & (size <= 1e-3 * scale[active])
+        near = (-slope <= 1e-9 * (unit[active] + np.abs(obj))) & (size <= 1e-3 * scale[active])
         candidate[near] = xa[near] + step[near]
         pending = np.flatnonzero(~near)
         for _ in range(60):

@@ -26,7 +26,15 @@ from skqg.transport._gaussian_maps import (
     tail_metric_root,
 )
 from skqg.transport._references import BOUNDED_REFERENCES
-from skqg.transport._sinkhorn import RUNG_TOL, SourceSide, ladder, single_precision, solve
+from skqg.transport._sinkhorn import (
+    RUNG_TOL,
+    SourceSide,
+    common_unit,
+    in_data_units,
+    ladder,
+    single_precision,
+    solve,
+)
 
 
 def is_dask_array(X):
@@ -245,6 +253,13 @@ def sinkhorn_potentials_dask(
 
         client = get_client()
     X = X.astype(np.float64).rechunk({1: -1})
+    # In the reference's units, as in the in-memory solve (exact: a power of two).
+    unit = common_unit(float((X**2).sum().compute()) / max(X.shape[0], 1), Y)
+    if unit != 1.0:
+        X = X / unit
+        epsilon = epsilon / unit
+        g_init = None if g_init is None else g_init / unit
+        callback = in_data_units(callback, unit)
     g, omega = g_init, 1.0
     single = single_precision(tol)
     if g_init is None:
@@ -264,7 +279,7 @@ def sinkhorn_potentials_dask(
     g, n_iter, error, _ = solve(
         source, Y, epsilon, tol=tol, max_iter=max_iter, g_init=g, omega=omega, callback=callback
     )
-    return source.potential(), g + epsilon * -np.log(Y.shape[0]), n_iter, error
+    return source.potential() * unit, (g + epsilon * -np.log(Y.shape[0])) * unit, n_iter, error
 
 
 def fit_map_on_cluster(X, Y, name, epsilon_of, *, tol, max_iter, callback=None):

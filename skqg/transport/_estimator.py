@@ -452,7 +452,8 @@ class MongeAmpereTransport(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         start = self.location_ + (Y64 - self.reference_location_) @ self._inverse_start
         with numba_threads(self.n_jobs):
             if self._knots is None:
-                X_hat = _brenier_map.inverse(bmap, Y64, start=start)
+                spreads = (self._data_spread, self._reference_spread)
+                X_hat = _brenier_map.inverse(bmap, Y64, start=start, spreads=spreads)
             else:
                 X_hat = _monotone_map.inverse(_monotone_map.MonotoneMap(*self._knots), Y64[:, 0])[
                     :, None

@@ -28,5 +28,6 @@ def fitted_state(bmap, Y, name, cost, n_iter, cov_x, cov_y, knots):
         "_inverse_start": np.linalg.inv(bures),
         "_input_limit": overflow_limit(len(bures)) / max(float(np.linalg.norm(bures, 2)), 1e-300),
         "_reference_spread": float(np.sqrt(np.trace(cov_y))),
+        "_data_spread": float(np.sqrt(np.trace(cov_x))),
         "_knots": knots,
     }

@@ -10,7 +10,14 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skqg._parallel import numba_threads
-from skqg._validation import check_finite_entries, check_int, input_attributes_restored_on_error
+from skqg._validation import (
+    check_finite_entries,
+    check_int,
+    check_magnitude,
+    check_reach,
+    input_attributes_restored_on_error,
+    overflow_limit,
+)
 from skqg.transport import _plan_mixture
 from skqg.transport._references import reference_sample
 
@@ -177,6 +184,9 @@ class TransportPlanDensity(DensityMixin, BaseEstimator):
                 ensure_all_finite=False,
             )  # fmt: skip
             check_finite_entries(X, "X", "TransportPlanDensity")
+            # Variances of the data and the plan: sums of squares that must neither overflow
+            # nor underflow.
+            check_magnitude(X, "X", "TransportPlanDensity", X.size, squares_needed=True)
             fitted = self._solve(X.astype(np.float64))
         for key, value in fitted.items():
             setattr(self, key, value)
@@ -269,6 +279,11 @@ class TransportPlanDensity(DensityMixin, BaseEstimator):
             self, X, reset=False, dtype=[np.float64, np.float32], ensure_all_finite=False
         )
         check_finite_entries(X, "X", "TransportPlanDensity")
+        # Every component's variance is at least bandwidth^2: beyond this reach (per
+        # coordinate, from the centre) some squared Mahalanobis distance would overflow.
+        offset = float(np.max(np.abs(self.means_ - self.location_)))
+        reach = overflow_limit(X.shape[1]) * self.bandwidth_ - offset
+        check_reach(X, self.location_, reach, "X", "TransportPlanDensity")
         mixture = _plan_mixture.PlanMixture(
             self.means_ - self.location_, self._vectors, self._values
         )

@@ -192,6 +192,11 @@ def sinkhorn_potentials(X, Y, epsilon, *, tol, max_iter, g_init=None, callback=N
     subsamples of the rows (coarse to fine, see :func:`ladder`). For ``tol >= SINGLE_MIN_TOL``
     the dense kernel may be stored in float32 (:func:`single_precision`).
 
+    The coupling depends on the data only through ``<x, y> / epsilon``, so the problem is solved
+    in units where ``X`` has the reference's spread (:func:`common_unit`, a power of two: the
+    rescaling is exact) and the potentials are scaled back. Data scaled by ``2^k`` then give the
+    same map bit for bit, and the iteration never mixes the data's units with the reference's.
+
     Parameters
     ----------
     X : ndarray of shape (n, d), float64, C-contiguous
@@ -225,6 +230,45 @@ def sinkhorn_potentials(X, Y, epsilon, *, tol, max_iter, g_init=None, callback=N
     error : float
         Final L1 marginal violation.
     """
+    unit = common_unit(float(np.einsum("ij,ij->", X, X)) / max(len(X), 1), Y)
+    if unit != 1.0:
+        X = np.ascontiguousarray(X / unit)
+        g_init = None if g_init is None else g_init / unit
+    f, h, n_iter, error = _potentials_in_units(
+        X, Y, epsilon / unit, tol, max_iter, g_init, in_data_units(callback, unit)
+    )
+    return f * unit, h * unit, n_iter, error
+
+
+def common_unit(x_square_mean, Y):
+    """The power of two ``c`` for which ``mean |x / c|^2`` is closest to ``mean |y|^2``.
+
+    Parameters
+    ----------
+    x_square_mean : float
+        ``mean |x|^2`` of the (centred) source points.
+    Y : ndarray of shape (m, d)
+
+    Returns
+    -------
+    float
+        1.0 when either mean is zero or not finite.
+    """
+    y_square_mean = float(np.mean(np.einsum("ij,ij->i", Y, Y))) if len(Y) else 0.0
+    if not (0.0 < x_square_mean < np.inf and 0.0 < y_square_mean < np.inf):
+        return 1.0
+    return float(np.ldexp(1.0, round(0.5 * np.log2(x_square_mean / y_square_mean))))
+
+
+def in_data_units(callback, unit):
+    """``callback`` reporting the stage's ``epsilon`` in the data's units."""
+    if callback is None or unit == 1.0:
+        return callback
+    return lambda eps, iteration, error: callback(eps * unit, iteration, error)
+
+
+def _potentials_in_units(X, Y, epsilon, tol, max_iter, g_init, callback):
+    """:func:`sinkhorn_potentials` once ``X`` is in the reference's units."""
     g, omega = g_init, 1.0
     single = single_precision(tol)
     if g_init is None:
