@@ -189,3 +189,64 @@ def test_bad_input_to_a_fitted_model(moons):
         model.sample(0)
     with pytest.raises(ValueError, match="bandwidth"):
         TransportPlanDensity(bandwidth=-1.0).fit(X)
+
+
+@pytest.mark.parametrize("rank", [0, 2, 5])
+def test_kernel_with_fewer_eigenvectors_than_features_matches_scipy(rank):
+    """Rank-r components (r < d columns, one of them zero): the complement has variance s^2."""
+    rng = np.random.default_rng(rank)
+    d, m = 6, 15
+    means = rng.standard_normal((m, d))
+    vectors = np.linalg.qr(rng.standard_normal((m, d, d)))[0][:, :, :rank].copy()
+    values = rng.uniform(0.1, 3.0, (m, rank))
+    if rank:
+        vectors[:, :, 0] = 0.0  # a zero column with a zero eigenvalue: left to the complement
+        values[:, 0] = 0.0
+    covariances = np.einsum("jkl,jl,jml->jkm", vectors, values, vectors)
+    X = 2.0 * rng.standard_normal((20, d))
+    inflations = np.array([0.05, 0.7, 3.0])
+    out = gaussian_mixture.mixture_log_density(X, means, vectors, values, inflations)
+    for s, inflation in enumerate(inflations):
+        parts = [multivariate_normal(mu, c + inflation * np.eye(d)).logpdf(X) for mu, c in
+                 zip(means, covariances, strict=True)]  # fmt: skip
+        expected = logsumexp(np.column_stack(parts), axis=1) - np.log(m)
+        np.testing.assert_allclose(out[:, s], expected, rtol=1e-11)
+
+
+def test_wide_conditionals_equal_the_full_eigendecomposition():
+    """Fewer points than features: the Gram-matrix eigenpairs give the same covariances and
+    densities as eigendecomposing the d x d conditional covariances."""
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((8, 20)) * np.linspace(0.5, 2.0, 20)
+    X -= X.mean(axis=0)
+    Y = reference_sample("normal", 8, 20, 4)
+    wide = _plan_mixture.plan_mixture(X, Y, 5.0, tol=1e-12, max_iter=10_000)
+    assert wide.vectors.shape == (8, 20, 8)
+    f, _, _, _ = _plan_mixture.sinkhorn_potentials(X, Y, 5.0, tol=1e-12, max_iter=10_000)
+    from skqg._kernels import entropic_map
+
+    _, means, covariances = entropic_map.softmax_moments(Y, X, f, 1 / 5.0, entropic_map.COVARIANCE)
+    np.testing.assert_allclose(wide.means, means, atol=1e-12)
+    rebuilt = np.einsum("jkl,jl,jml->jkm", wide.vectors, wide.values, wide.vectors)
+    np.testing.assert_allclose(rebuilt, covariances, atol=1e-12)
+    values, vectors = np.linalg.eigh(covariances)
+    full = _plan_mixture.PlanMixture(means, vectors, np.maximum(values, 0.0))
+    queries = rng.standard_normal((10, 20))
+    np.testing.assert_allclose(
+        wide.log_density(queries, [0.1, 1.0]), full.log_density(queries, [0.1, 1.0]), rtol=1e-10
+    )
+
+
+def test_wide_data_fit_the_stated_mixture_and_sample_its_covariance():
+    """12 points in 40 dimensions: the fitted model is still the Gaussian mixture of its
+    attributes, and draws have the covariance of that mixture."""
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((12, 40))
+    model = TransportPlanDensity(epsilon=2.0, bandwidth=0.3, random_state=0).fit(X)
+    assert model._vectors.shape == (12, 40, 12)
+    np.testing.assert_allclose(model.score_samples(X[:4]), _scipy_mixture(model, X[:4]), rtol=1e-10)
+    draws = model.sample(200_000, random_state=0)
+    mixture_mean = model.means_.mean(axis=0)
+    centred = model.means_ - mixture_mean
+    mixture_cov = model.covariances_.mean(axis=0) + centred.T @ centred / len(centred)
+    np.testing.assert_allclose(np.cov(draws.T), mixture_cov, atol=0.03)

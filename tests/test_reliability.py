@@ -459,6 +459,36 @@ def test_every_estimator_is_clear_or_finite_on_degenerate_data(name, defect):
         assert any("almost no spread" in str(w.message) for w in caught)
 
 
+WIDE = {
+    "rbm-bernoulli": (RBMCoarseGrainer(4, n_iter=2, random_state=0), 2000),
+    "rbm-gaussian": (RBMCoarseGrainer(4, visible="gaussian", n_iter=2, random_state=0), 2000),
+    "wishart-evidence": (WishartCovarianceModel(), 2000),
+    "wishart-ledoit-wolf": (WishartCovarianceModel(shrinkage="ledoit-wolf"), 2000),
+    "wishart-factors": (WishartCovarianceModel(n_components=2), 2000),
+    "wishart-ppca": (WishartCovarianceModel(n_components=2, noise="isotropic"), 2000),
+    "transport": (MongeAmpereTransport(random_state=0), 1000),
+    "plan-density": (TransportPlanDensity(random_state=0), 2000),
+}
+
+
+@pytest.mark.parametrize("name", list(WIDE))
+def test_every_estimator_fits_and_scores_wide_data_in_bounded_time(name):
+    """12 rows, 1000-2000 columns. Each takes 0.01-1 s here; the bound catches a return of
+    per-iteration p x p factorisations (factor analysis took > 300 s, the transport 20 s at
+    p = 2000 with ten factorisations where one eigendecomposition serves)."""
+    estimator, n_features = WIDE[name]
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(12, n_features))
+    if name.startswith("rbm-bernoulli"):
+        X = (X > 0.3).astype(float)
+    began = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the transport says p > n floors it
+        estimator.fit(X)
+    assert np.isfinite(estimator.score_samples(X)).all()
+    assert time.perf_counter() - began < 30.0
+
+
 # Every public method that reads data, and the ones that do not (with fixed seeds); a method
 # that refuses one form of input (e.g. mahalanobis of 3-D input) records its message instead.
 DATA_METHODS = (

@@ -1219,3 +1219,29 @@ def test_gibbs_kernel_is_the_exponential_of_minus_the_cost():
     out = np.empty((40, 30))
     gibbs_kernel(X, Y, 0.7, out)
     np.testing.assert_allclose(out, np.exp(-0.7 * ot.dist(X, Y)), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("reference_variance", [1.0, 1.0 / 12.0, 1.0 / 60.0])
+def test_isotropic_reference_gaussian_parts_equal_the_general_formulas(reference_variance):
+    """Named references have covariance c I: one eigendecomposition of the data's covariance
+    gives the Bures map, its inverse and gain, the bias correction and the tail root."""
+    from skqg.transport import _gaussian_maps as maps
+
+    rng = np.random.RandomState(0)
+    A = rng.normal(size=(20, 20))
+    cov_x = A @ A.T + 0.1 * np.eye(20)
+    cov_y = reference_variance * np.eye(20)
+    for epsilon in (1e-3, 0.5, 10.0):
+        parts = maps.gaussian_parts(cov_x, cov_y, epsilon)
+        bures = maps.bures_map(cov_x, cov_y)
+        expected = {
+            "bures": bures,
+            "bures_inverse": np.linalg.inv(bures),
+            "linear": maps.entropic_bias_correction(cov_x, cov_y, epsilon),
+            "tail_root": maps.tail_metric_root(cov_x, cov_y, epsilon),
+        }
+        for name, matrix in expected.items():
+            got = getattr(parts, name)
+            np.testing.assert_allclose(got, matrix, rtol=0, atol=1e-12 * np.abs(matrix).max())
+            np.testing.assert_array_equal(got, got.T)
+        assert parts.bures_gain == pytest.approx(np.linalg.norm(bures, 2), rel=1e-12)

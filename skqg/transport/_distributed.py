@@ -20,10 +20,9 @@ import numpy as np
 from skqg._validation import check_magnitude
 from skqg.transport._gaussian_maps import (
     check_spread,
-    entropic_bias_correction,
     floor_data_covariance,
+    gaussian_parts,
     reference_side_moments,
-    tail_metric_root,
 )
 from skqg.transport._references import BOUNDED_REFERENCES
 from skqg.transport._sinkhorn import (
@@ -304,9 +303,9 @@ def fit_map_on_cluster(X, Y, name, epsilon_of, *, tol, max_iter, callback=None):
     Returns
     -------
     dict
-        ``x_centre``, ``cov_x``, ``y_centre``, ``cov_y``, ``epsilon``, ``Yc`` (the centred
-        reference points), ``potential``, ``n_iter``, ``error``, ``linear``, ``tail_root`` and
-        ``tail_radius``, as the in-memory fit computes them.
+        ``x_centre``, ``cov_x``, ``y_centre``, ``cov_y``, ``gaussian_parts``, ``epsilon``, ``Yc``
+        (the centred reference points), ``potential``, ``n_iter``, ``error``, ``linear``,
+        ``tail_root`` and ``tail_radius``, as the in-memory fit computes them.
     """
     from dask import array as da
 
@@ -331,12 +330,13 @@ def fit_map_on_cluster(X, Y, name, epsilon_of, *, tol, max_iter, callback=None):
         Xc, Yc, epsilon, tol=tol, max_iter=max_iter, callback=callback
     )
     linear, tail_root, tail_radius = np.zeros((d, d)), np.zeros((d, d)), 0.0
+    parts = gaussian_parts(cov_x, cov_y, epsilon)
     if name not in BOUNDED_REFERENCES:
-        linear = entropic_bias_correction(cov_x, cov_y, epsilon)
-        tail_root = tail_metric_root(cov_x, cov_y, epsilon)
+        linear, tail_root = parts.linear, parts.tail_root
         tail_radius = dask_max_row_norm(Xc, tail_root)
     return {
         "x_centre": x_centre, "cov_x": cov_x, "y_centre": y_centre, "cov_y": cov_y,
+        "gaussian_parts": parts,
         "epsilon": epsilon, "Yc": Yc, "potential": potential, "n_iter": n_iter,
         "error": error, "linear": linear, "tail_root": tail_root, "tail_radius": tail_radius,
     }  # fmt: skip

@@ -22,8 +22,8 @@ from skqg.transport._epsilon import auto_epsilon
 from skqg.transport._exact import exact_potential, uncentred_cost
 from skqg.transport._fitted import fitted_state
 from skqg.transport._gaussian_maps import (
-    bures_map,
     gaussian_moments,
+    gaussian_parts,
     linear_part_and_tail,
 )
 from skqg.transport._references import (
@@ -276,9 +276,10 @@ class MongeAmpereTransport(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         n_iter = 0
         exact_cost = None
         tail_root, tail_radius = np.zeros((d, d)), 0.0
+        parts = gaussian_parts(cov_x, cov_y, epsilon)
         with numba_threads(self.n_jobs):
             if self.solver == "gaussian":
-                linear = bures_map(cov_x, cov_y)
+                linear = parts.bures
                 points, potential = np.zeros((0, d)), np.zeros(0)
             else:
                 if self.solver == "sinkhorn":
@@ -288,7 +289,7 @@ class MongeAmpereTransport(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
                 points = Yc
                 linear = np.zeros((d, d))
                 if not bounded:
-                    linear, tail_root, tail_radius = linear_part_and_tail(Xc, cov_x, cov_y, epsilon)
+                    linear, tail_root, tail_radius = linear_part_and_tail(Xc, parts)
             knots = None
             if self.solver == "exact" and d == 1:
                 # In 1-D the exact map is the monotone rearrangement: keep it exactly, as the
@@ -302,7 +303,7 @@ class MongeAmpereTransport(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
             cost = float(np.mean(np.sum((moved - X) ** 2, axis=1)))
         else:
             cost = uncentred_cost(exact_cost, x_centre, y_centre, Y.mean(axis=0))
-        return fitted_state(bmap, Y, name, cost, n_iter, cov_x, cov_y, knots)
+        return fitted_state(bmap, Y, name, cost, n_iter, (cov_x, cov_y, parts), knots)
 
     def _solve_on_cluster(self, X):
         """The entropic fit of a dask array, its row work on the dask.distributed workers."""
@@ -332,9 +333,8 @@ class MongeAmpereTransport(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
             return np.sum((moved - block) ** 2, axis=1)
 
         cost = _distributed.dask_row_mean(X.astype(np.float64), squared_moves)
-        return fitted_state(
-            bmap, Y, name, cost, parts["n_iter"], parts["cov_x"], parts["cov_y"], None
-        )
+        moments = (parts["cov_x"], parts["cov_y"], parts["gaussian_parts"])
+        return fitted_state(bmap, Y, name, cost, parts["n_iter"], moments, None)
 
     def _epsilon(self, cov_x, cov_y, n_samples, n_reference, n_features):
         if self.epsilon != "auto":

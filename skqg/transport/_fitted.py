@@ -3,12 +3,12 @@
 import numpy as np
 
 from skqg._validation import overflow_limit
-from skqg.transport._gaussian_maps import bures_map
 
 
-def fitted_state(bmap, Y, name, cost, n_iter, cov_x, cov_y, knots):
-    """The fitted attributes, set together at the end of ``fit``."""
-    bures = bures_map(cov_x, cov_y)
+def fitted_state(bmap, Y, name, cost, n_iter, moments, knots):
+    """The fitted attributes, set together at the end of ``fit``; ``moments`` is
+    ``(cov_x, cov_y, parts)`` with ``parts`` their ``GaussianParts``."""
+    cov_x, cov_y, parts = moments
     return {
         "reference_samples_": Y,
         "dual_potential_": bmap.potential,
@@ -25,8 +25,8 @@ def fitted_state(bmap, Y, name, cost, n_iter, cov_x, cov_y, knots):
         "_tail_radius": bmap.tail_radius,
         # Initial guess for inverse_transform: the inverse of the Gaussian (Bures) map; its
         # gain bounds the inputs whose images' squared norms stay finite.
-        "_inverse_start": np.linalg.inv(bures),
-        "_input_limit": overflow_limit(len(bures)) / max(float(np.linalg.norm(bures, 2)), 1e-300),
+        "_inverse_start": parts.bures_inverse,
+        "_input_limit": overflow_limit(len(cov_x)) / max(parts.bures_gain, 1e-300),
         "_reference_spread": float(np.sqrt(np.trace(cov_y))),
         "_data_spread": float(np.sqrt(np.trace(cov_x))),
         "_knots": knots,

@@ -323,8 +323,13 @@ class TransportPlanDensity(DensityMixin, BaseEstimator):
         rng = check_random_state(random_state)
         component = rng.randint(len(self.means_), size=n_samples)
         noise = rng.standard_normal((n_samples, self.n_features_in_))
-        scales = np.sqrt(self._values[component] + self.bandwidth_**2)
-        steps = np.einsum("ikl,il->ik", self._vectors[component], scales * noise)
+        vectors, values = self._vectors[component], self._values[component]
+        if values.shape[1] == self.n_features_in_:  # the whole eigenbasis
+            scales = np.sqrt(values + self.bandwidth_**2)
+            return self.means_[component] + np.einsum("ikl,il->ik", vectors, scales * noise)
+        # Rank r < d: x = mu + U diag(lam)^1/2 z + s e, covariance U diag(lam) U^T + s^2 I.
+        spread = rng.standard_normal(values.shape) * np.sqrt(values)
+        steps = np.einsum("ikl,il->ik", vectors, spread) + self.bandwidth_ * noise
         return self.means_[component] + steps
 
     def __sklearn_tags__(self):

@@ -19,6 +19,7 @@ import numpy as np
 from sklearn.model_selection import KFold
 
 from skqg._kernels import entropic_map, gaussian_mixture
+from skqg._spd import one_blas_thread
 from skqg.transport._references import reference_sample
 from skqg.transport._sinkhorn import sinkhorn_potentials
 
@@ -43,10 +44,13 @@ class PlanMixture:
     Attributes
     ----------
     means : ndarray of shape (m, d)
-    vectors : ndarray of shape (m, d, d)
-        Eigenvectors of the conditional covariances, in columns.
-    values : ndarray of shape (m, d)
-        Their eigenvalues, clipped at zero (rounding can make them slightly negative).
+    vectors : ndarray of shape (m, d, r)
+        Eigenvectors of the conditional covariances, in columns: all ``d`` of them, or, when
+        the plan has fewer points ``n < d`` (covariances of rank below ``n``), ``r = n`` of
+        them (zero columns for zero eigenvalues), or none at ``epsilon = 0``.
+    values : ndarray of shape (m, r)
+        Their eigenvalues, clipped at zero (rounding can make them slightly negative); the
+        other ``d - r`` are zero.
     reference_potential : ndarray of shape (m,) or None
         The target potential of the solve, to warm-start a smaller ``epsilon``.
     """
@@ -86,10 +90,8 @@ def plan_mixture(X, Y, epsilon, *, tol, max_iter, warm_start=None):
     PlanMixture
     """
     n, d = X.shape
-    if epsilon == 0.0:
-        values = np.zeros((n, d))
-        vectors = np.broadcast_to(np.eye(d), (n, d, d)).copy()
-        return PlanMixture(X.copy(), vectors, values)
+    if epsilon == 0.0:  # the permutation plan: every conditional is a point (rank 0)
+        return PlanMixture(X.copy(), np.zeros((n, d, 0)), np.zeros((n, 0)))
     log_b = -np.log(len(Y))
     g_init = None
     if warm_start is not None:
@@ -97,11 +99,52 @@ def plan_mixture(X, Y, epsilon, *, tol, max_iter, warm_start=None):
     f, h, _, _ = sinkhorn_potentials(X, Y, epsilon, tol=tol, max_iter=max_iter, g_init=g_init)
     # Given y_j the plan weighs x_i by exp((f_i + 2 <x_i, y_j>) / epsilon): the same softmax
     # as the entropic map with the roles of the two clouds swapped.
+    if n < d:
+        # One BLAS thread: the products sum in a fixed order whatever the thread count.
+        with one_blas_thread():
+            means, vectors, values = _wide_conditionals(X, Y, f, epsilon)
+        return PlanMixture(means, vectors, values, (h, epsilon))
     _, means, covariances = entropic_map.softmax_moments(
         Y, X, f, 1.0 / epsilon, entropic_map.COVARIANCE
     )
     values, vectors = np.linalg.eigh(covariances)
     return PlanMixture(means, vectors, np.maximum(values, 0.0), (h, epsilon))
+
+
+# Components per batch of the wide path: bounds its (batch, n, d) temporaries.
+_WIDE_BATCH_ENTRIES = 1 << 22
+
+
+def _wide_conditionals(X, Y, f, epsilon):
+    """Means and eigenpairs of the plan's conditionals when there are fewer points than
+    features: each covariance ``A_j^T A_j`` (``A_j`` the weighted, centred rows, ``n x d``)
+    has rank below ``n``, so its eigenpairs come from the ``n x n`` Gram matrix ``A_j A_j^T``
+    (``O(n^2 d)`` per component instead of ``O(d^3)``, and ``d x n`` vectors, not ``d x d``)."""
+    n, d = X.shape
+    logits = (f[np.newaxis, :] + 2.0 * (Y @ X.T)) / epsilon
+    logits -= logits.max(axis=1, keepdims=True)
+    weights = np.exp(logits)
+    weights /= weights.sum(axis=1, keepdims=True)
+    means = weights @ X
+    vectors = np.zeros((len(Y), d, n))
+    values = np.zeros((len(Y), n))
+    batch = max(1, _WIDE_BATCH_ENTRIES // (n * d))
+    for start in range(0, len(Y), batch):
+        rows = slice(start, start + batch)
+        spread = np.sqrt(weights[rows])[:, :, np.newaxis] * (
+            X[np.newaxis] - means[rows, np.newaxis, :]
+        )
+        gram = spread @ np.swapaxes(spread, 1, 2)
+        found, left = np.linalg.eigh(gram)
+        # Eigenvalues at the rounding level of the largest are zero: their directions are
+        # left to the isotropic part (zero columns), where a division would amplify noise.
+        kept = found > 1e-10 * found.max(axis=1, keepdims=True)
+        roots = np.sqrt(np.where(kept, found, 1.0))
+        vectors[rows] = (
+            np.swapaxes(spread, 1, 2) @ left * np.where(kept, 1.0 / roots, 0.0)[:, np.newaxis, :]
+        )
+        values[rows] = np.where(kept, found, 0.0)
+    return means, vectors, values
 
 
 def data_scale(X):
