@@ -5,11 +5,32 @@ Wishart (positive-definite) cone, and Monge-Ampere optimal-transport maps. Data 
 in :mod:`skqg.datasets`, renormalisation-group tools in :mod:`skqg.rg`.
 """
 
-from skqg.rbm import RBMCoarseGrainer
-from skqg.transport import MongeAmpereTransport, TransportPlanDensity
-from skqg.wishart import WishartCovarianceModel
+import importlib
 
 __version__ = "0.1.0.dev0"
+
+# The estimators are imported on first use (PEP 562): ``import skqg`` stays light, so the
+# ``skqg`` command can answer Ctrl-C with one line even while numpy, scikit-learn and Numba
+# are still loading (its commands import them inside their error handling).
+_ESTIMATOR_HOMES = {
+    "MongeAmpereTransport": "skqg.transport",
+    "RBMCoarseGrainer": "skqg.rbm",
+    "TransportPlanDensity": "skqg.transport",
+    "WishartCovarianceModel": "skqg.wishart",
+}
+
+
+def __getattr__(name):
+    if name in _ESTIMATOR_HOMES:
+        value = getattr(importlib.import_module(_ESTIMATOR_HOMES[name]), name)
+        globals()[name] = value  # later lookups skip this function
+        return value
+    raise AttributeError(f"module 'skqg' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted({*globals(), *_ESTIMATOR_HOMES})
+
 
 # Public estimators are listed here; tests/test_common.py checks that each one is registered
 # for scikit-learn's estimator checks.

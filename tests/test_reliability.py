@@ -364,6 +364,63 @@ def test_ctrl_c_exits_with_130_and_one_line(tmp_path):
     assert not out.exists() and not list(tmp_path.iterdir())
 
 
+def test_ctrl_c_while_the_command_loads_its_libraries_is_one_line_and_130(
+    monkeypatch, tmp_path, capsys
+):
+    """numpy, scikit-learn and Numba take seconds to load: that happens inside main's Ctrl-C
+    handling, because ``import skqg`` and ``import skqg.cli`` load none of them."""
+
+    class InterruptImport:
+        def find_spec(self, name, path=None, target=None):
+            if name == "skqg.cli._demo":
+                raise KeyboardInterrupt
+            return None
+
+    monkeypatch.delitem(sys.modules, "skqg.cli._demo", raising=False)
+    monkeypatch.setattr(sys, "meta_path", [InterruptImport(), *sys.meta_path])
+    assert main(["demo", "--quick", "--out", str(tmp_path / "figure.png")]) == 130
+    assert capsys.readouterr().err.strip() == "skqg demo: interrupted"
+
+
+def test_long_ising_runs_are_cut_into_bounded_compiled_calls(monkeypatch):
+    """Ctrl-C acts between compiled calls: each production call is capped in site updates
+    (about a second), not a twentieth of the run, and the cut depends on the sizes only."""
+    from skqg._ising import _sampler
+    from skqg.datasets import make_ising
+
+    calls = {"sample_chains": [], "trace_chains": []}
+    kernels = _sampler.ising_monte_carlo
+
+    def recorded(name, sweeps_per_row):
+        kernel = getattr(kernels, name)
+
+        def run(spins, *args):
+            n_sweeps = args[-3] * args[-2] if sweeps_per_row else args[-2]
+            calls[name].append(spins.shape[0] * n_sweeps * (spins.shape[1] - 2) ** 2)
+            return kernel(spins, *args)
+
+        return run
+
+    monkeypatch.setattr(kernels, "sample_chains", recorded("sample_chains", True))
+    monkeypatch.setattr(kernels, "trace_chains", recorded("trace_chains", False))
+    monkeypatch.setattr(_sampler, "_CHUNK_SITE_UPDATES", 50_000)
+    kwargs = {"n_samples": 4000, "size": 8, "temperature": 3.5, "thinning": 10, "burn_in": 200}
+    X, _ = make_ising(**kwargs, random_state=0)
+    production, burn_in = calls["sample_chains"], calls["trace_chains"]
+    assert len(production) > 20 and max(production) <= 50_000  # a 20th of the run: 133 120
+    assert len(burn_in) > 1 and max(burn_in) <= 50_000  # in one call: 204 800
+    np.testing.assert_array_equal(make_ising(**kwargs, random_state=0)[0], X)
+
+
+def test_importing_skqg_and_its_command_loads_no_heavy_library():
+    code = (
+        "import sys, skqg, skqg.cli; "
+        "print(sorted({'numpy', 'sklearn', 'numba', 'scipy'} & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 # ------------------------------------------------------------------ fork after OpenMP
 def _fit_in_child():
     try:

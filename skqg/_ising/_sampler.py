@@ -39,6 +39,9 @@ _SPIN_CHECK_PAIRS = 2**16
 _MAX_SPIN_CORRELATION = math.exp(-_THINNING_TAUS)
 _MAX_THINNING = 4096
 _PRODUCTION_CHUNKS = 20
+#: Site updates per compiled production call at most (0.3 to 2 s here): Ctrl-C and the
+#: progress bar act between calls, so a long run answers within one of them.
+_CHUNK_SITE_UPDATES = 2**26
 
 
 @dataclass
@@ -245,18 +248,14 @@ def _burn_in(spins, args, burn_in, rng):
     if burn_in != "auto":
         if burn_in == 0:
             return 0, math.nan
-        energies, abs_mags, _ = ising_monte_carlo.trace_chains(
-            spins, *args, burn_in, chunk_seeds(rng, n_chains)
-        )
+        energies, abs_mags = _traced_sweeps(spins, args, burn_in, rng)
         return burn_in, _second_half_tau(energies, abs_mags)
 
     energy_parts, mag_parts = [], []
     total = 0
     step = _MIN_PILOT_SWEEPS
     while True:
-        energies, abs_mags, _ = ising_monte_carlo.trace_chains(
-            spins, *args, step, chunk_seeds(rng, n_chains)
-        )
+        energies, abs_mags = _traced_sweeps(spins, args, step, rng)
         energy_parts.append(energies)
         mag_parts.append(abs_mags)
         total += step
@@ -276,6 +275,21 @@ def _burn_in(spins, args, burn_in, rng):
             )
             return total, tau
         step = total  # double the pilot length
+
+
+def _traced_sweeps(spins, args, n_sweeps, rng):
+    """``n_sweeps`` sweeps of every chain, with the energy and ``|M|`` after each, in compiled
+    calls of at most ``_CHUNK_SITE_UPDATES`` site updates (Ctrl-C acts between calls)."""
+    n_chains, n_sites = spins.shape[0], (spins.shape[1] - 2) ** 2
+    chunk = max(1, _CHUNK_SITE_UPDATES // (n_chains * n_sites))
+    energy_parts, mag_parts = [], []
+    for start in range(0, n_sweeps, chunk):
+        energies, abs_mags, _ = ising_monte_carlo.trace_chains(
+            spins, *args, min(chunk, n_sweeps - start), chunk_seeds(rng, n_chains)
+        )
+        energy_parts.append(energies)
+        mag_parts.append(abs_mags)
+    return np.concatenate(energy_parts, axis=1), np.concatenate(mag_parts, axis=1)
 
 
 def spin_lag_correlation(configurations, pattern=None):
@@ -376,7 +390,8 @@ def sample_temperature(
 
     per_chain = math.ceil(n_samples / n_chains)
     # The chunking depends on the sizes only, so progress reporting never changes the result.
-    chunk = max(1, math.ceil(per_chain / _PRODUCTION_CHUNKS))
+    per_row = n_chains * int(thinning) * lattice.n_sites
+    chunk = max(1, min(math.ceil(per_chain / _PRODUCTION_CHUNKS), _CHUNK_SITE_UPDATES // per_row))
     configurations, energies = [], []
     done = 0
     while done < per_chain:

@@ -4,8 +4,6 @@ import argparse
 import sys
 import time
 
-import numpy as np
-
 from skqg import __version__
 from skqg.cli._guards import (
     check_ising_memory,
@@ -104,6 +102,9 @@ def _run_demo(args):
 
 
 def _run_ising(args):
+    # Imported here, inside main's Ctrl-C handling (numpy and Numba take seconds to load).
+    import numpy as np
+
     from skqg._ising import IsingOptions, sample_dataset
 
     check_output_path(args.out, "configurations")
@@ -135,6 +136,8 @@ def _run_ising(args):
 
 
 def _print_ising_summary(X, y, energy, runs, args):
+    import numpy as np
+
     spins = (2 * X.astype(np.int64) - 1) if args.binary else X
     magnetization = np.abs(spins.mean(axis=1))
     print(
@@ -151,6 +154,8 @@ def _print_ising_summary(X, y, energy, runs, args):
 
 
 def _write_ising(file, X, y, energy, args):
+    import numpy as np
+
     np.savez_compressed(
         file,
         X=X,
