@@ -37,6 +37,7 @@ PEERS = {
     "wishart": "scikit-learn LedoitWolf/OAS/FactorAnalysis, pyRiemann",
     "transport": "POT ot.da, scikit-learn KernelDensity/GaussianMixture",
     "transport_speed": "OTT-JAX Sinkhorn; the machine's scalar exp",
+    "wide": "one p x p eigendecomposition (the machine's ceiling)",
 }
 
 

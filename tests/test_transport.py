@@ -1245,3 +1245,17 @@ def test_isotropic_reference_gaussian_parts_equal_the_general_formulas(reference
             np.testing.assert_allclose(got, matrix, rtol=0, atol=1e-12 * np.abs(matrix).max())
             np.testing.assert_array_equal(got, got.T)
         assert parts.bures_gain == pytest.approx(np.linalg.norm(bures, 2), rel=1e-12)
+
+
+@pytest.mark.parametrize("d", [5, 120])  # the batched kernel, and LAPACK's from d = 96 on
+def test_jacobian_log_determinants_equal_numpy_and_flag_non_positive_ones(d):
+    from skqg.transport._brenier_map import _log_det
+
+    rng = np.random.RandomState(d)
+    A = rng.normal(size=(4, d, d))
+    stack = A @ A.transpose(0, 2, 1) + 0.1 * np.eye(d)
+    stack[2] = -stack[2]  # not positive definite
+    stack[3] = np.zeros((d, d))  # a collapsed softmax without a linear part
+    out = _log_det(np.ascontiguousarray(stack))
+    np.testing.assert_allclose(out[:2], np.linalg.slogdet(stack[:2])[1], rtol=1e-12)
+    assert np.all(out[2:] == -np.inf)
