@@ -20,16 +20,22 @@ _ESTIMATOR_HOMES = {
 }
 
 
+# The public modules, also loaded on first use: ``import skqg; skqg.stats.wishart_logpdf``.
+_PUBLIC_MODULES = ("cone", "datasets", "rg", "stats")
+
+
 def __getattr__(name):
     if name in _ESTIMATOR_HOMES:
         value = getattr(importlib.import_module(_ESTIMATOR_HOMES[name]), name)
         globals()[name] = value  # later lookups skip this function
         return value
+    if name in _PUBLIC_MODULES:
+        return importlib.import_module(f"skqg.{name}")  # which binds it in this namespace
     raise AttributeError(f"module 'skqg' has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted({*globals(), *_ESTIMATOR_HOMES})
+    return sorted({*globals(), *_ESTIMATOR_HOMES, *_PUBLIC_MODULES})
 
 
 # Public estimators are listed here; tests/test_common.py checks that each one is registered

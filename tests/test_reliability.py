@@ -419,6 +419,16 @@ def test_importing_skqg_and_its_command_loads_no_heavy_library():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+    # What was reachable after a plain ``import skqg`` still is, loaded on first use.
+    code = (
+        "import skqg; print(skqg.RBMCoarseGrainer.__name__, skqg.stats.wishart_logpdf.__name__, "
+        "skqg.cone.__name__, skqg.rg.__name__, skqg.datasets.make_ising.__name__, "
+        "'WishartCovarianceModel' in dir(skqg))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == [
+        "RBMCoarseGrainer", "wishart_logpdf", "skqg.cone", "skqg.rg", "make_ising", "True"
+    ]  # fmt: skip
 
 
 # ------------------------------------------------------------------ fork after OpenMP
