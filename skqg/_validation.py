@@ -612,41 +612,14 @@ def check_hidden_values(H, n_hidden, owner):
 # --- estimator state -------------------------------------------------------------------------
 
 
-_INPUT_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
-
-
-@contextmanager
-def input_attributes_restored_on_error(estimator):
-    """Put ``n_features_in_`` and ``feature_names_in_`` back if the block raises.
-
-    ``validate_data(reset=True)`` overwrites them before a ``fit`` can fail, so without this a
-    failed ``fit`` would leave a previously fitted estimator inconsistent with its own state.
-
-    Parameters
-    ----------
-    estimator : BaseEstimator
-        The estimator being fitted.
-
-    Yields
-    ------
-    None
-    """
-    previous = {k: v for k, v in vars(estimator).items() if k in _INPUT_ATTRIBUTES}
-    try:
-        yield
-    except Exception:
-        for key in _INPUT_ATTRIBUTES:
-            if key in previous:
-                setattr(estimator, key, previous[key])
-            elif hasattr(estimator, key):
-                delattr(estimator, key)
-        raise
-
-
 @contextmanager
 def state_restored_on_error(estimator, *, deep=False):
     """Put every attribute of ``estimator`` back as it was if the block raises (or is
     interrupted).
+
+    ``validate_data(reset=True)`` overwrites ``n_features_in_`` and ``feature_names_in_``
+    before a ``fit`` can fail; without this a failed ``fit`` would leave a previously fitted
+    estimator inconsistent with its own state.
 
     Parameters
     ----------

@@ -15,7 +15,7 @@ from skqg._validation import (
     check_int,
     check_magnitude,
     check_reach,
-    input_attributes_restored_on_error,
+    state_restored_on_error,
 )
 from skqg.transport import _brenier_map, _distributed, _monotone_map
 from skqg.transport._epsilon import auto_epsilon
@@ -217,7 +217,7 @@ class MongeAmpereTransport(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
                 setattr(self, key, value)
             return self
         # A failed fit must leave a fitted model as it was: validate_data resets these first.
-        with input_attributes_restored_on_error(self):
+        with state_restored_on_error(self):
             X = validate_data(
                 self,
                 X,

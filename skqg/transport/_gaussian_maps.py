@@ -95,13 +95,13 @@ def floored_covariance(centred):
     Constant features (zero variance) would make the Gaussian maps singular; the floor keeps
     them finite without changing any well-conditioned covariance.
     """
-    return floor_eigenvalues(centred.T @ centred / len(centred))
+    return floor_eigenvalues(centred.T @ centred / len(centred))[0]
 
 
 def floor_data_covariance(cov):
     """:func:`floor_eigenvalues` for the data's covariance, with a warning when the floor
     binds: the density is then that of the floored model, which a user should know."""
-    floored, n_floored = floor_eigenvalues(cov, count=True)
+    floored, n_floored = floor_eigenvalues(cov)
     if n_floored:
         warn_caller(
             f"X has almost no spread in {n_floored} of its {len(cov)} directions (covariance "
@@ -120,16 +120,16 @@ def floor_data_covariance(cov):
 FLOOR = 1e-12
 
 
-def floor_eigenvalues(cov, count=False):
-    """``cov`` with its eigenvalues floored at ``FLOOR`` times the largest (see above), and,
-    with ``count=True``, how many were raised."""
+def floor_eigenvalues(cov):
+    """``cov`` with its eigenvalues floored at ``FLOOR`` times the largest (see above), and how
+    many were raised."""
     values, vectors = np.linalg.eigh(cov)
     top = max(float(values[-1]), np.finfo(np.float64).tiny)
     floor = top * FLOOR
     n_floored = int(np.sum(values < floor))
     if n_floored:
         cov = (vectors * np.maximum(values, floor)) @ vectors.T
-    return (cov, n_floored) if count else cov
+    return cov, n_floored
 
 
 def check_spread(largest_deviation, largest_value):

@@ -15,8 +15,8 @@ from skqg._validation import (
     check_int,
     check_magnitude,
     check_reach,
-    input_attributes_restored_on_error,
     overflow_limit,
+    state_restored_on_error,
 )
 from skqg.transport import _plan_mixture
 from skqg.transport._references import reference_sample
@@ -178,7 +178,7 @@ class TransportPlanDensity(DensityMixin, BaseEstimator):
         self : TransportPlanDensity
             The fitted model.
         """
-        with input_attributes_restored_on_error(self):
+        with state_restored_on_error(self):
             X = validate_data(
                 self, X, dtype=[np.float64, np.float32], ensure_min_samples=2,
                 ensure_all_finite=False,

@@ -23,7 +23,7 @@ from skqg._validation import (
     check_finite_entries,
     check_int,
     check_magnitude,
-    input_attributes_restored_on_error,
+    state_restored_on_error,
 )
 from skqg.wishart._matrices import MatrixModel
 from skqg.wishart._observations import ObservationModel
@@ -247,7 +247,7 @@ class WishartCovarianceModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             The fitted model.
         """
         # A failed fit must leave a fitted model as it was: validate_data resets these first.
-        with input_attributes_restored_on_error(self):
+        with state_restored_on_error(self):
             X = validate_data(
                 self,
                 X,
