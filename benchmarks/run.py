@@ -38,6 +38,7 @@ PEERS = {
     "transport": "POT ot.da, scikit-learn KernelDensity/GaussianMixture",
     "transport_speed": "OTT-JAX Sinkhorn; the machine's scalar exp",
     "wide": "one p x p eigendecomposition (the machine's ceiling)",
+    "reliability": "exact rational arithmetic; the unscaled fit",
 }
 
 
