@@ -4,9 +4,10 @@ Issue 18 found factor analysis taking over 300 s on 5 x 2000 data (a 2000 x 2000
 eigendecomposition per iteration); this script, run on the code before the fix (b04177e),
 measured ``TransportPlanDensity`` at 210 s and ``MongeAmpereTransport`` at 24 s on 12 x 2000.
 A model of ``p`` features that returns ``p x p`` matrices cannot beat a few ``O(p^3)``
-factorisations, so the yardstick here is one symmetric eigendecomposition of a ``p x p`` covariance timed in the same run: each row is
-``fit`` plus ``score_samples`` on 12 samples, as a multiple of that. The goal is at most 10 for
-every estimator (per-iteration factorisations cost hundreds). Factor analysis against
+factorisations, so the yardstick here is one symmetric eigendecomposition of a ``p x p``
+covariance timed in the same run: each row is ``fit`` plus ``score_samples`` on 12 samples, as
+a multiple of that. The goal is at most 10 for every estimator (per-iteration factorisations
+cost hundreds). Factor analysis against
 scikit-learn's ``FactorAnalysis`` is goal 9 of ``bench_wishart.py``.
 
 Run ``python benchmarks/bench_wide.py`` (``--quick``: p = 500). The full output is
